@@ -1,0 +1,60 @@
+# The documented way in: `make demo`, then `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+ANERCORP := $(SHARED)/data/ner/anercorp/train.txt
+SAMPLE := data/samples/palmyra_news_ar.txt
+
+.PHONY: demo test lint bench evaluate model gazetteers charmap docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+## demo: create .venv, install, print the entities of the sample article
+demo: $(VENV)/.installed
+	$(BIN)/arabic-ner extract $(SAMPLE)
+
+## test: install the test extras into .venv and run the test suite
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+## lint: ruff and mypy
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check arabic_ner tests bench scripts
+	$(BIN)/ruff format --check arabic_ner tests bench scripts
+	$(BIN)/mypy arabic_ner
+
+## bench: tokens/s, load time and peak RSS (see docs/benchmarks.md)
+bench: $(VENV)/.installed
+	$(BIN)/python bench/speed.py
+
+## evaluate: dev F1 of the shipped model on the last 10% of ANERcorp's training part
+evaluate: $(VENV)/.installed
+	$(BIN)/python bench/accuracy.py --conll $(ANERCORP)
+
+## model: retrain the shipped model (deterministic) from ../shared
+model: $(VENV)/.installed
+	$(BIN)/arabic-ner train --train $(ANERCORP) --dev-fraction 0.1 \
+		--gazetteers data/gazetteers --out arabic_ner/models/default
+
+## gazetteers: rebuild data/gazetteers from ANERgazet, CLDR and GeoNames
+gazetteers: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[data]'
+	$(BIN)/python scripts/build_gazetteers.py --shared $(SHARED) --out data/gazetteers
+
+## charmap: rebuild the character tables of normalize
+charmap:
+	$(PYTHON) scripts/build_charmap.py arabic_ner/resources/charmap.json
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,142 @@
+"""Entities: the typed, exactly placed spans that arabic-ner returns.
+
+:func:`entities_from_labels` turns a tagged sentence into :class:`Entity` objects. It
+reads spans from BIO labels with conlleval's rules, moves the start of each span past an
+attached proclitic (``وموسكو`` gives ``موسكو``), and takes the surface text from the
+caller's original string, so ``text[e.start:e.end] == e.text`` holds by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from arabic_ner.clitics import Lexicon, split_proclitic
+from arabic_ner.normalize import Normalized
+from arabic_ner.scoring import chunks
+from arabic_ner.tokenize import Token, TokenKind
+
+__all__ = ["Entity", "EntityType", "entities_from_labels"]
+
+
+class EntityType(str, Enum):
+    """The kinds of entity arabic-ner finds."""
+
+    PERS = "PERS"  # people
+    LOC = "LOC"  # places: countries, cities, regions, landmarks
+    ORG = "ORG"  # organisations, armed groups, agencies, companies, parties
+    MISC = "MISC"  # other names: events, nationalities used as names, products
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A named entity found in a text.
+
+    ``start`` and ``end`` are end-exclusive character offsets into the string that was
+    passed in, and ``text`` is exactly that slice. ``score`` is the model's confidence in
+    the whole span (0..1); ``normalized`` is the normalized surface form, without a
+    proclitic (``للعراق`` gives ``العراق``). Entities sort by ``(start, end)``.
+
+    >>> e = Entity("موسكو", EntityType.LOC, 1, 6, 0.97, "موسكو")
+    >>> e
+    Entity(LOC, 'موسكو', 1:6, score=0.97)
+    >>> e.to_dict()["type"], e.start_char, e.end_char
+    ('LOC', 1, 6)
+    """
+
+    text: str
+    type: EntityType
+    start: int
+    end: int
+    score: float
+    normalized: str
+
+    def __repr__(self) -> str:
+        where = f"{self.start}:{self.end}"
+        return f"Entity({self.type.value}, {self.text!r}, {where}, score={self.score:.2f})"
+
+    @property
+    def start_char(self) -> int:
+        """Alias of ``start``, as in Stanza and spaCy."""
+        return self.start
+
+    @property
+    def end_char(self) -> int:
+        """Alias of ``end``, as in Stanza and spaCy."""
+        return self.end
+
+    @property
+    def label(self) -> str:
+        """The type as a plain string (spaCy's ``label_``)."""
+        return self.type.value
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "text": self.text,
+            "type": self.type.value,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "normalized": self.normalized,
+        }
+
+    def _key(self) -> tuple[int, int, str]:
+        return (self.start, self.end, self.type.value)
+
+    def __lt__(self, other: Entity) -> bool:
+        return self._key() < other._key()
+
+    def __le__(self, other: Entity) -> bool:
+        return self._key() <= other._key()
+
+    def __gt__(self, other: Entity) -> bool:
+        return self._key() > other._key()
+
+    def __ge__(self, other: Entity) -> bool:
+        return self._key() >= other._key()
+
+
+def entities_from_labels(
+    normalized: Normalized,
+    tokens: Sequence[Token],
+    labels: Sequence[str],
+    scores: Sequence[float],
+    lexicon: Lexicon,
+    *,
+    offset: int = 0,
+    doc_counts: Mapping[str, int] | None = None,
+) -> list[Entity]:
+    """Build the entities of one tagged sentence.
+
+    ``tokens`` come from ``normalized``; ``labels`` are their BIO labels and ``scores``
+    the confidence in each label. ``offset`` is added to every position (the place of
+    ``normalized.original`` in a longer text); ``doc_counts`` are word counts of the
+    document, which help decide proclitic splits of words the lexicon has not seen.
+    """
+    found: list[Entity] = []
+    original = normalized.original
+    for kind, i, j in chunks(labels):
+        first, last = tokens[i], tokens[j - 1]
+        start, stem = first.start, first.norm
+        if first.kind is TokenKind.WORD:
+            size, stem = split_proclitic(first.norm, lexicon, doc_counts)
+            if size:
+                start = normalized.to_original(first.norm_start + size, first.norm_end)[0]
+        surface = stem + normalized.text[first.norm_end : last.norm_end]
+        found.append(
+            Entity(
+                original[start : last.end],
+                EntityType(kind),
+                start + offset,
+                last.end + offset,
+                min(scores[i:j]),
+                surface,
+            )
+        )
+    return found

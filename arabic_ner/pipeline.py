@@ -1,0 +1,258 @@
+"""The pipeline: normalize → tokenize → tag → entities, for one text or a stream of them.
+
+>>> import arabic_ner
+>>> nlp = arabic_ner.load()
+>>> [(e.type.value, e.text) for e in nlp("وصل الرئيس الروسي فلاديمير بوتين الى موسكو")]
+[('PERS', 'فلاديمير بوتين'), ('LOC', 'موسكو')]
+
+A text is processed in pieces of at most :data:`CHUNK_CHARS` characters, cut at line
+breaks (or, failing that, at spaces), so a 50 MB string costs time linear in its size and
+memory bounded by a piece. Offsets always point into the whole original string.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from multiprocessing.pool import AsyncResult
+from pathlib import Path
+from typing import Any, Literal, overload
+
+from arabic_ner.entities import Entity, EntityType, entities_from_labels
+from arabic_ner.errors import check_text
+from arabic_ner.model import Backend, load_backend
+from arabic_ner.normalize import NormalizeConfig, normalize
+from arabic_ner.tokenize import sentences, tokens_of
+
+__all__ = ["CHUNK_CHARS", "Pipeline", "extract_entities", "load"]
+
+CHUNK_CHARS = 100_000
+
+
+def _pieces(text: str, limit: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
+    """Yield ``(offset, piece)`` cuts of ``text``, each at most ``limit`` characters.
+
+    A cut falls after the last line break of the window, else after its last space; a
+    window with neither (``limit`` characters without a space) is cut where it ends.
+    """
+    start = 0
+    while len(text) - start > limit:
+        end = text.rfind("\n", start, start + limit) + 1
+        if end <= start:
+            end = text.rfind(" ", start, start + limit) + 1
+        if end <= start:
+            end = start + limit
+        yield start, text[start:end]
+        start = end
+    yield start, text[start:]
+
+
+@dataclass(frozen=True, slots=True)
+class _WorkerSpec:
+    """What a worker process needs to rebuild the pipeline (the tagger is not picklable)."""
+
+    backend: str
+    path: str
+    normalize_config: NormalizeConfig
+
+
+_WORKER: Pipeline | None = None
+
+
+def _init_worker(spec: _WorkerSpec) -> None:
+    global _WORKER
+    _WORKER = Pipeline(
+        load_backend(spec.backend, spec.path), normalize_config=spec.normalize_config
+    )
+
+
+def _work(texts: list[str]) -> list[list[Entity]]:
+    assert _WORKER is not None
+    return [_WORKER(text) for text in texts]
+
+
+class Pipeline:
+    """A loaded model with its normalization settings; call it on text.
+
+    Build one with :func:`load`. It is cheap to call and keeps its model loaded.
+    """
+
+    def __init__(
+        self, backend: Backend, *, normalize_config: NormalizeConfig | None = None
+    ) -> None:
+        self.backend = backend
+        self.normalize_config = normalize_config or NormalizeConfig()
+
+    def __repr__(self) -> str:
+        return f"Pipeline(backend={self.backend.name!r}, path={str(self.backend.path)!r})"
+
+    def __call__(self, text: str) -> list[Entity]:
+        """Return the entities of ``text``, sorted by position, never overlapping."""
+        check_text(text)
+        found: list[Entity] = []
+        for offset, piece in _pieces(text):
+            found += self._piece(piece, offset)
+        return found
+
+    def _piece(self, text: str, offset: int) -> list[Entity]:
+        normalized = normalize(text, self.normalize_config)
+        tokens = list(tokens_of(normalized))
+        if not tokens:
+            return []
+        counts = Counter(t.norm for t in tokens)
+        found: list[Entity] = []
+        for sentence in sentences(tokens, text):
+            labels, scores = self.backend.tag(sentence)
+            found += entities_from_labels(
+                normalized,
+                sentence,
+                labels,
+                scores,
+                self.backend.lexicon,
+                offset=offset,
+                doc_counts=counts,
+            )
+        return found
+
+    @overload
+    def pipe(
+        self,
+        texts: Iterable[str],
+        *,
+        batch_size: int = ...,
+        n_process: int = ...,
+        as_tuples: Literal[False] = ...,
+    ) -> Iterator[list[Entity]]: ...
+
+    @overload
+    def pipe(
+        self,
+        texts: Iterable[tuple[str, Any]],
+        *,
+        batch_size: int = ...,
+        n_process: int = ...,
+        as_tuples: Literal[True],
+    ) -> Iterator[tuple[list[Entity], Any]]: ...
+
+    def pipe(
+        self,
+        texts: Iterable[Any],
+        *,
+        batch_size: int = 64,
+        n_process: int = 1,
+        as_tuples: bool = False,
+    ) -> Iterator[Any]:
+        """Yield the entities of each text, in input order, streaming any iterable.
+
+        With ``as_tuples=True`` the input is ``(text, context)`` pairs and the output
+        ``(entities, context)`` pairs, so an id travels with its text. ``n_process > 1``
+        tags in that many worker processes (``-1``: one per CPU), each loading the model
+        once; at most ``2 * n_process`` batches of ``batch_size`` texts are in flight, so
+        the input is never read far ahead.
+
+        >>> nlp = load()
+        >>> [[e.text for e in ents] for ents in nlp.pipe(["زار بيروت", "وصل الى دمشق"])]
+        [['بيروت'], ['دمشق']]
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if n_process == -1:
+            n_process = os.cpu_count() or 1
+        if n_process < 1:
+            raise ValueError(f"n_process must be -1 or at least 1, got {n_process}")
+        batches = _checked_batches(texts, batch_size, as_tuples)
+        if n_process == 1:
+            for chunk, contexts in batches:
+                yield from _emit([self(text) for text in chunk], contexts, as_tuples)
+            return
+        spec = _WorkerSpec(self.backend.name, str(self.backend.path), self.normalize_config)
+        # spawn, not fork: a forked CRFsuite tagger or a parent's threads are not safe to share.
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(n_process, initializer=_init_worker, initargs=(spec,)) as pool:
+            pending: deque[tuple[AsyncResult[list[list[Entity]]], list[Any]]] = deque()
+            for chunk, contexts in batches:
+                pending.append((pool.apply_async(_work, (chunk,)), contexts))
+                if len(pending) >= 2 * n_process:
+                    result, contexts = pending.popleft()
+                    yield from _emit(result.get(), contexts, as_tuples)
+            while pending:
+                result, contexts = pending.popleft()
+                yield from _emit(result.get(), contexts, as_tuples)
+
+
+def _checked_batches(
+    texts: Iterable[Any], batch_size: int, as_tuples: bool
+) -> Iterator[tuple[list[str], list[Any]]]:
+    """Read ``texts`` lazily in batches of (texts, contexts), checking every item."""
+    stream = iter(texts)
+    position = 0
+    while batch := list(islice(stream, batch_size)):
+        chunk: list[str] = []
+        contexts: list[Any] = []
+        for item in batch:
+            if as_tuples:
+                if not (isinstance(item, tuple) and len(item) == 2):
+                    raise TypeError(
+                        f"texts[{position}] must be a (text, context) pair with as_tuples=True, "
+                        f"got {type(item).__name__}"
+                    )
+                chunk.append(check_text(item[0], name=f"texts[{position}][0]"))
+                contexts.append(item[1])
+            else:
+                chunk.append(check_text(item, name=f"texts[{position}]"))
+            position += 1
+        yield chunk, contexts
+
+
+def _emit(results: list[list[Entity]], contexts: list[Any], as_tuples: bool) -> Iterator[Any]:
+    return iter(zip(results, contexts, strict=True)) if as_tuples else iter(results)
+
+
+_LOADED: dict[tuple[str, str, NormalizeConfig], Pipeline] = {}
+
+
+def load(
+    model: str | os.PathLike[str] | None = None,
+    *,
+    backend: str = "crf",
+    normalize_config: NormalizeConfig | None = None,
+) -> Pipeline:
+    """Return a pipeline for the model folder ``model`` (default: the shipped model).
+
+    Pipelines are cached: loading the same model twice returns the same object.
+
+    >>> load() is load()
+    True
+    """
+    config = normalize_config or NormalizeConfig()
+    key = (backend, str(Path(model).resolve()) if model is not None else "", config)
+    pipeline = _LOADED.get(key)
+    if pipeline is None:
+        pipeline = Pipeline(load_backend(backend, model), normalize_config=config)
+        _LOADED[key] = pipeline
+    return pipeline
+
+
+def extract_entities(
+    text: str,
+    *,
+    model: str | os.PathLike[str] | None = None,
+    types: Iterable[EntityType | str] | None = None,
+) -> list[Entity]:
+    """Return the named entities of ``text``, with offsets into ``text``.
+
+    ``types`` keeps only entities of those types (``{"PERS", "LOC"}``).
+
+    >>> text = "اعلن تنظيم داعش سيطرته على تدمر"
+    >>> [(e.type.value, e.text, text[e.start:e.end]) for e in extract_entities(text)]
+    [('ORG', 'داعش', 'داعش'), ('LOC', 'تدمر', 'تدمر')]
+    """
+    found = load(model)(text)
+    if types is None:
+        return found
+    wanted = {EntityType(t) for t in types}
+    return [e for e in found if e.type in wanted]

@@ -1,0 +1,203 @@
+"""Train the CRF model on CoNLL data and evaluate a model on gold-tokenized data.
+
+``train_model`` writes a model folder (see ``model.py``) from training sentences and the
+plain name lists in ``data/gazetteers/``; ``evaluate`` tags the gold tokens of a CoNLL
+file and scores the labels with conlleval's exact-span rules. Both back the CLI commands
+``arabic-ner train`` and ``arabic-ner evaluate``.
+
+CRFsuite's L-BFGS training has no random component: the same data and parameters give
+the same weights, so the shipped model can be rebuilt byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pycrfsuite
+
+from arabic_ner.clitics import Lexicon
+from arabic_ner.conll import Sentence
+from arabic_ner.features import FEATURE_VERSION, FeatureExtractor
+from arabic_ner.gazetteer import Gazetteer
+from arabic_ner.model import MODEL_FORMAT, Backend, CRFBackend, write_lexicon
+from arabic_ner.normalize import normalize_word
+from arabic_ner.scoring import Report, chunks, score
+from arabic_ner.tokenize import Token, token_kind
+
+__all__ = ["TrainConfig", "build_lexicon", "evaluate", "gold_tokens", "train_model"]
+
+GAZETTEER_FILES = (
+    ("LOC", "loc.txt"),
+    ("ORG", "org.txt"),
+    ("ORG", "curated_org.txt"),
+    ("PERS", "pers.txt"),
+)
+# A list entry seen at least this often in the training text, and inside an entity in
+# fewer than half of those places, is an everyday word there: it is dropped.
+PRUNE_MIN_SEEN = 3
+PRUNE_MAX_ENTITY_RATE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """CRF training parameters. The defaults built the shipped model.
+
+    Attributes:
+        c1: L1 penalty (drops useless features; keeps the model small).
+        c2: L2 penalty.
+        max_iterations: L-BFGS iterations.
+        min_freq: features seen fewer times than this in training are dropped.
+    """
+
+    c1: float = 0.05
+    c2: float = 0.01
+    max_iterations: int = 250
+    min_freq: int = 1
+
+
+def gold_tokens(words: Sequence[str]) -> list[Token]:
+    """Make tokens for pre-tokenized words, as if they were separated by single spaces."""
+    tokens = []
+    position = 0
+    for word in words:
+        norm = normalize_word(word)
+        end = position + len(word)
+        tokens.append(Token(word, position, end, norm, position, end, token_kind(norm)))
+        position = end + 1
+    return tokens
+
+
+def build_lexicon(sentences: Iterable[Sentence], gazetteer: Gazetteer) -> Lexicon:
+    """Count the normalized words of the training sentences and collect known names.
+
+    Known names are single-word gazetteer entries and training entity words that do not
+    begin with a proclitic letter (``وموسكو`` is an entity token but not a name).
+    """
+    counts: Counter[str] = Counter()
+    names = {key for key in gazetteer.entries if " " not in key}
+    for sentence in sentences:
+        norms = [normalize_word(w) for w in sentence.tokens]
+        counts.update(norms)
+        for _, start, end in chunks(sentence.tags):
+            names.update(n for n in norms[start:end] if n and n[0] not in "وفبلك")
+    return Lexicon(dict(counts), frozenset(names))
+
+
+def prune_gazetteer(
+    gazetteer: Gazetteer, sentences: Iterable[Sentence], features: FeatureExtractor
+) -> Gazetteer:
+    """Drop list entries that the training text mostly uses as ordinary words."""
+    seen: Counter[str] = Counter()
+    in_entity: Counter[str] = Counter()
+    for sentence in sentences:
+        stems = [features.stem(normalize_word(w)) for w in sentence.tokens]
+        inside = [tag != "O" for tag in sentence.tags]
+        for start, end, _ in gazetteer.matches(stems):
+            key = " ".join(stems[start:end])
+            seen[key] += 1
+            in_entity[key] += all(inside[start:end])
+    return gazetteer.without(
+        key
+        for key, n in seen.items()
+        if n >= PRUNE_MIN_SEEN and in_entity[key] < PRUNE_MAX_ENTITY_RATE * n
+    )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def train_model(
+    train: Sequence[Sentence],
+    out: str | os.PathLike[str],
+    *,
+    gazetteer_dir: str | os.PathLike[str],
+    dev: Sequence[Sentence] = (),
+    config: TrainConfig | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Train a CRF on ``train``, write the model folder ``out`` and return its metadata.
+
+    ``dev`` sentences, if given, are scored with the trained model and the report goes
+    into ``meta.json``. ``sources`` (name → path) are recorded with their SHA-256.
+    """
+    config = config or TrainConfig()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    gazetteer_dir = Path(gazetteer_dir)
+    stoplist_path = gazetteer_dir / "stoplist.txt"
+    stoplist = stoplist_path.read_text("utf-8").split() if stoplist_path.exists() else []
+    gazetteer = Gazetteer.from_lists(
+        [
+            (kind, gazetteer_dir / name)
+            for kind, name in GAZETTEER_FILES
+            if (gazetteer_dir / name).exists()
+        ],
+        stoplist=stoplist,
+    )
+    # Pruning splits proclitics with a first lexicon; the final one knows only kept names.
+    gazetteer = prune_gazetteer(
+        gazetteer, train, FeatureExtractor(build_lexicon(train, gazetteer), gazetteer)
+    )
+    lexicon = build_lexicon(train, gazetteer)
+    features = FeatureExtractor(lexicon, gazetteer)
+
+    trainer = pycrfsuite.Trainer(algorithm="lbfgs", verbose=False)
+    trainer.set_params(
+        {
+            "c1": config.c1,
+            "c2": config.c2,
+            "max_iterations": config.max_iterations,
+            "feature.minfreq": config.min_freq,
+            "feature.possible_transitions": True,
+        }
+    )
+    for sentence in train:
+        tokens = gold_tokens(sentence.tokens)
+        trainer.append(
+            features.sentence([t.norm for t in tokens], [t.kind for t in tokens]), sentence.tags
+        )
+    trainer.train(str(out / "model.crfsuite"))
+    write_lexicon(lexicon, out / "lexicon.tsv")
+    gazetteer.write(out / "gazetteer.tsv")
+
+    meta: dict[str, Any] = {
+        "format": MODEL_FORMAT,
+        "feature_version": FEATURE_VERSION,
+        "backend": "crf",
+        "train_config": asdict(config),
+        "train_sentences": len(train),
+        "train_tokens": sum(len(s.tokens) for s in train),
+        "sources": {
+            name: {"path": Path(path).name, "sha256": _sha256(Path(path))}
+            for name, path in (sources or {}).items()
+        },
+        "gazetteer_entries": len(gazetteer),
+        "lexicon_words": len(lexicon.counts),
+    }
+    (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    if dev:
+        report = evaluate(CRFBackend(out), dev)
+        meta["dev"] = {"sentences": len(dev), **report.to_dict()}
+    (out / "meta.json").write_text(
+        json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return meta
+
+
+def evaluate(backend: Backend, sentences: Iterable[Sentence]) -> Report:
+    """Tag the gold tokens of ``sentences`` and score against their gold tags."""
+    gold: list[Sequence[str]] = []
+    predicted: list[Sequence[str]] = []
+    for sentence in sentences:
+        labels, _ = backend.tag(gold_tokens(sentence.tokens))
+        gold.append(sentence.tags)
+        predicted.append(labels)
+    return score(gold, predicted)

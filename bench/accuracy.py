@@ -1,0 +1,42 @@
+"""Print the dev F1 per type of a model, on the project's fixed dev split.
+
+The dev split is the last 10% of the sentences of ANERcorp's training part
+(``arabic_ner.conll.split_train_dev``); the shipped model is trained on the other 90%.
+Scores use exact span matching with conlleval's rules, on the gold tokenization::
+
+    .venv/bin/python bench/accuracy.py --conll ../shared/data/ner/anercorp/train.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from arabic_ner.conll import read_conll, split_train_dev
+from arabic_ner.model import load_backend
+from arabic_ner.train import evaluate
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/ner/anercorp/train.txt"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--conll", type=Path, default=DEFAULT, help="ANERcorp training file")
+    parser.add_argument("--model", help="model folder (default: the shipped model)")
+    parser.add_argument("--dev-fraction", type=float, default=0.1)
+    args = parser.parse_args()
+
+    _, dev = split_train_dev(read_conll(args.conll), args.dev_fraction)
+    backend = load_backend("crf", args.model)
+    started = time.perf_counter()
+    report = evaluate(backend, dev)
+    seconds = time.perf_counter() - started
+    print(f"model: {backend.path}")
+    print(f"dev: last {args.dev_fraction:.0%} of {args.conll.name}: {len(dev)} sentences")
+    print(report.format())
+    print(f"tagging the dev split took {seconds:.2f} s ({report.tokens / seconds:,.0f} tokens/s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Bad input and bad model files give clear errors that say what to do."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import arabic_ner
+from arabic_ner import ArabicNERError, InputError, ModelError, extract_entities
+from arabic_ner.model import CRFBackend, default_model_path, load_backend
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "hint"),
+    [
+        (b"\xd8\xa8", "bytes", "decode"),
+        (None, "NoneType", "''"),
+        (42, "int", "str"),
+        (["بيروت"], "list", "str"),
+    ],
+)
+def test_non_str_text_raises_type_error_naming_the_type(
+    value: object, name: str, hint: str
+) -> None:
+    with pytest.raises(TypeError, match=name) as caught:
+        extract_entities(value)  # type: ignore[arg-type]
+    assert isinstance(caught.value, InputError) and isinstance(caught.value, ArabicNERError)
+    assert hint in str(caught.value)
+
+
+def test_normalize_and_tokenize_check_their_input_too() -> None:
+    with pytest.raises(InputError, match="bytes"):
+        arabic_ner.normalize(b"x")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="NoneType"):
+        arabic_ner.tokenize(None)  # type: ignore[arg-type]
+
+
+def test_missing_model_folder_names_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "no-model"
+    with pytest.raises(ModelError, match=str(missing)):
+        arabic_ner.load(missing)
+
+
+def test_model_folder_missing_a_file_names_the_file(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(default_model_path(), model)
+    (model / "lexicon.tsv").unlink()
+    with pytest.raises(ModelError, match=r"lexicon\.tsv"):
+        CRFBackend(model)
+
+
+def test_corrupt_model_file_names_the_path(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(default_model_path(), model)
+    (model / "model.crfsuite").write_bytes(b"not a crfsuite model")
+    with pytest.raises(ModelError, match=r"model\.crfsuite"):
+        CRFBackend(model)
+
+
+def test_truncated_model_file_is_refused(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(default_model_path(), model)
+    data = (model / "model.crfsuite").read_bytes()
+    (model / "model.crfsuite").write_bytes(data[: len(data) // 3])
+    with pytest.raises(ModelError, match=str(model)):
+        CRFBackend(model)
+
+
+def test_model_of_another_feature_version_is_refused(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(default_model_path(), model)
+    meta = (model / "meta.json").read_text("utf-8")
+    (model / "meta.json").write_text(meta.replace('"feature_version": ', '"feature_version": 9'))
+    with pytest.raises(ModelError, match="retrain"):
+        CRFBackend(model)
+
+
+def test_unknown_backend_lists_the_known_ones() -> None:
+    with pytest.raises(ModelError, match="crf"):
+        load_backend("nope")

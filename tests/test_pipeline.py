@@ -1,0 +1,167 @@
+"""The pipeline end to end: entities of the sample article, offsets, batches, types."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import subprocess
+import sys
+
+import pytest
+
+import arabic_ner
+from arabic_ner import Entity, EntityType, extract_entities
+from arabic_ner.pipeline import Pipeline, _pieces
+
+REQUIRED = [
+    ("ORG", "داعش"),
+    ("LOC", "تدمر"),
+    ("LOC", "حمص"),
+    ("LOC", "سوريا"),
+    ("LOC", "بيروت"),
+    ("LOC", "موسكو"),
+    ("PERS", "فلاديمير بوتين"),
+    ("PERS", "دميتري بيسكوف"),
+    ("ORG", "حزب الله"),
+]
+
+
+def occurrences(text: str, surface: str) -> set[tuple[int, int]]:
+    found, at = set(), text.find(surface)
+    while at != -1:
+        found.add((at, at + len(surface)))
+        at = text.find(surface, at + 1)
+    return found
+
+
+@pytest.mark.parametrize(("kind", "surface"), REQUIRED)
+def test_sample_article_entity_is_found_with_exact_offsets(
+    nlp: Pipeline, sample_text: str, kind: str, surface: str
+) -> None:
+    spans = {(e.start, e.end) for e in nlp(sample_text) if e.type == kind and e.text == surface}
+    assert spans, f"{kind} {surface} not found"
+    assert spans <= occurrences(sample_text, surface)
+
+
+def test_sample_article_entities_slice_sort_and_never_overlap(
+    nlp: Pipeline, sample_text: str
+) -> None:
+    found = nlp(sample_text)
+    assert found == sorted(found)
+    for e in found:
+        assert sample_text[e.start : e.end] == e.text
+        assert 0.0 <= e.score <= 1.0
+        assert isinstance(e.type, EntityType)
+    for a, b in itertools.pairwise(found):
+        assert a.end <= b.start
+
+
+def test_offsets_hold_on_a_few_hundred_generated_strings(nlp: Pipeline, sample_text: str) -> None:
+    rng = random.Random(7)
+    noise = ["َ", "ُ", "ّ", "ـ", "\u200f", "&amp;", "&", "ﻻ", "ﺑ", "٣", "\n", "  ", "أ", "ی"]
+    words = sample_text.split()
+    for _ in range(300):
+        pieces = []
+        for word in rng.sample(words, 12):
+            pieces.append(word)
+            if rng.random() < 0.4:
+                pieces.append(rng.choice(noise))
+            pieces.append(rng.choice([" ", " ", "", "\n"]))
+        text = "".join(pieces)
+        for e in nlp(text):
+            assert text[e.start : e.end] == e.text, (text, e)
+
+
+def test_diacritized_and_stretched_text_gives_the_original_surface(nlp: Pipeline) -> None:
+    text = "وَقَالَ الرَّئِيسُ الرُّوسِيُّ فْلادِيمِير بُوتِين فِي مُوسْكُـــو"
+    found = {(e.type.value, e.text) for e in nlp(text)}
+    assert ("PERS", "فْلادِيمِير بُوتِين") in found
+    assert ("LOC", "مُوسْكُـــو") in found
+
+
+def test_normalized_form_drops_the_proclitic_and_the_marks(nlp: Pipeline) -> None:
+    (entity,) = [e for e in nlp("واعلنت وَمُوسْكُو ذلك") if e.type is EntityType.LOC]
+    assert entity.text == "مُوسْكُو" and entity.normalized == "موسكو"
+
+
+def test_empty_and_whitespace_text_returns_no_entities(nlp: Pipeline) -> None:
+    assert nlp("") == [] and nlp("  \n\t ") == [] and extract_entities("") == []
+
+
+def test_text_without_arabic_returns_no_entities(nlp: Pipeline) -> None:
+    assert nlp("12345 ... !!!") == []
+
+
+def test_long_text_is_cut_in_pieces_with_exact_offsets(nlp: Pipeline, sample_text: str) -> None:
+    text = sample_text * 40  # about 145,000 characters: more than one piece
+    single = nlp(sample_text)
+    found = nlp(text)
+    assert len(found) == 40 * len(single)
+    for e in found:
+        assert text[e.start : e.end] == e.text
+
+
+def test_pieces_cover_the_text_exactly() -> None:
+    text = ("كلمة " * 50 + "\n") * 30 + "x" * 700
+    pieces = list(_pieces(text, limit=300))
+    assert "".join(p for _, p in pieces) == text
+    assert all(len(p) <= 300 for _, p in pieces)
+    assert [o for o, _ in pieces] == [
+        sum(len(p) for _, p in pieces[:i]) for i in range(len(pieces))
+    ]
+
+
+def test_pipe_keeps_order_and_matches_single_calls(nlp: Pipeline, sample_text: str) -> None:
+    texts = [p for p in sample_text.split("\n") if p.strip()]
+    assert list(nlp.pipe(iter(texts), batch_size=3)) == [nlp(t) for t in texts]
+
+
+def test_pipe_as_tuples_carries_context(nlp: Pipeline) -> None:
+    out = list(nlp.pipe([("زار بيروت", 1), ("", 2)], as_tuples=True))
+    assert [ctx for _, ctx in out] == [1, 2]
+    assert [e.text for e in out[0][0]] == ["بيروت"] and out[1][0] == []
+
+
+def test_pipe_with_two_processes_equals_one(nlp: Pipeline, sample_text: str) -> None:
+    texts = [p for p in sample_text.split("\n") if p.strip()] * 2
+    assert list(nlp.pipe(texts, batch_size=4, n_process=2)) == list(nlp.pipe(texts))
+
+
+def test_pipe_names_the_position_of_a_bad_item(nlp: Pipeline) -> None:
+    with pytest.raises(TypeError, match=r"texts\[1\] must be a str, got bytes"):
+        list(nlp.pipe(["زار بيروت", b"\xd8\xa8"]))
+
+
+def test_types_filter_keeps_only_the_asked_types(sample_text: str) -> None:
+    found = extract_entities(sample_text, types={"PERS"})
+    assert found and all(e.type is EntityType.PERS for e in found)
+
+
+def test_load_returns_the_same_pipeline() -> None:
+    assert arabic_ner.load() is arabic_ner.load()
+
+
+def test_entity_repr_to_dict_and_order() -> None:
+    a = Entity("بوتين", EntityType.PERS, 10, 15, 0.912, "بوتين")
+    b = Entity("موسكو", EntityType.LOC, 2, 7, 0.5, "موسكو")
+    assert repr(a) == "Entity(PERS, 'بوتين', 10:15, score=0.91)"
+    assert a.to_dict() == {
+        "text": "بوتين",
+        "type": "PERS",
+        "start": 10,
+        "end": 15,
+        "score": 0.912,
+        "normalized": "بوتين",
+    }
+    assert sorted([a, b]) == [b, a]
+    with pytest.raises(AttributeError):
+        a.start = 3  # type: ignore[misc]
+
+
+def test_import_is_light_and_loads_no_model() -> None:
+    code = (
+        "import sys, arabic_ner, arabic_ner.pipeline as p; "
+        "print(len(p._LOADED), 'torch' in sys.modules, 'camel_tools' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "False", "False"]
