@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -88,6 +89,27 @@ def write_lexicon(lexicon: Lexicon, path: str | os.PathLike[str]) -> None:
     Path(path).write_text("".join(lines), encoding="utf-8")
 
 
+def _check_crfsuite_file(path: Path) -> None:
+    """Refuse a CRFsuite model file whose header does not match its size.
+
+    CRFsuite reads a truncated or foreign file without checking and crashes the process
+    (a segmentation fault, not an exception), so the header is checked here first: the
+    magic ``lCRF``, the total size it records, and the offsets of its tables.
+    """
+    with open(path, "rb") as stream:
+        header = stream.read(48)
+    size = path.stat().st_size
+    fine = len(header) == 48 and header[:4] == b"lCRF" and header[8:12] == b"FOMC"
+    if fine:
+        recorded, *fields = struct.unpack("<I4x9I", header[4:48])
+        fine = recorded == size and all(offset < size for offset in fields[4:])
+    if not fine:
+        raise ModelError(
+            f"{path} is not a complete CRFsuite model (corrupt or truncated, {size} bytes); "
+            "retrain it with 'arabic-ner train' or reinstall arabic-ner"
+        )
+
+
 class CRFBackend:
     """The shipped tagger: a linear-chain CRF over the features of ``features.py``.
 
@@ -117,6 +139,7 @@ class CRFBackend:
                 f"{version}; this arabic-ner reads format {MODEL_FORMAT}, features "
                 f"{FEATURE_VERSION}: retrain it with 'arabic-ner train'"
             )
+        _check_crfsuite_file(self.path / "model.crfsuite")
         self._tagger = pycrfsuite.Tagger()
         try:
             self._tagger.open(str(self.path / "model.crfsuite"))

@@ -77,11 +77,11 @@ def gold_tokens(words: Sequence[str]) -> list[Token]:
 def build_lexicon(sentences: Iterable[Sentence], gazetteer: Gazetteer) -> Lexicon:
     """Count the normalized words of the training sentences and collect known names.
 
-    Known names are single-word gazetteer entries and training entity words that do not
+    Known names are the words of gazetteer entries and training entity words that do not
     begin with a proclitic letter (``وموسكو`` is an entity token but not a name).
     """
     counts: Counter[str] = Counter()
-    names = {key for key in gazetteer.entries if " " not in key}
+    names = {word for key in gazetteer.entries for word in key.split(" ")}
     for sentence in sentences:
         norms = [normalize_word(w) for w in sentence.tokens]
         counts.update(norms)

@@ -35,7 +35,7 @@ def test_extract_table_lists_the_sample_entities() -> None:
 
 
 def test_extract_jsonl_round_trips_offsets(sample_text: str) -> None:
-    out = run("extract", "--format", "jsonl", str(SAMPLE), "-", stdin="زار بوتين موسكو")
+    out = run("extract", "--format", "jsonl", str(SAMPLE), "-", stdin="وصل بوتين الى موسكو")
     assert out.returncode == 0, out.stderr
     first, second = (json.loads(line) for line in out.stdout.splitlines())
     assert first["source"] == str(SAMPLE)

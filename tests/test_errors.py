@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def test_normalize_and_tokenize_check_their_input_too() -> None:
 
 def test_missing_model_folder_names_the_path(tmp_path: Path) -> None:
     missing = tmp_path / "no-model"
-    with pytest.raises(ModelError, match=str(missing)):
+    with pytest.raises(ModelError, match=re.escape(str(missing))):
         arabic_ner.load(missing)
 
 
@@ -64,7 +65,7 @@ def test_truncated_model_file_is_refused(tmp_path: Path) -> None:
     shutil.copytree(default_model_path(), model)
     data = (model / "model.crfsuite").read_bytes()
     (model / "model.crfsuite").write_bytes(data[: len(data) // 3])
-    with pytest.raises(ModelError, match=str(model)):
+    with pytest.raises(ModelError, match=re.escape(str(model))):
         CRFBackend(model)
 
 
