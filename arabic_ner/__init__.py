@@ -10,7 +10,7 @@ Nothing heavy happens on import: the model loads on the first call and is kept.
 
 from __future__ import annotations
 
-from arabic_ner.entities import Entity, EntityType
+from arabic_ner.entities import Entity, EntityType, Value
 from arabic_ner.errors import (
     ArabicNERError,
     BackendNotAvailableError,
@@ -37,6 +37,7 @@ __all__ = [
     "Pipeline",
     "Token",
     "TokenKind",
+    "Value",
     "__version__",
     "extract_entities",
     "load",

@@ -18,19 +18,60 @@ from arabic_ner.normalize import Normalized
 from arabic_ner.scoring import chunks
 from arabic_ner.tokenize import Token, TokenKind
 
-__all__ = ["Entity", "EntityType", "entities_from_labels"]
+__all__ = ["NAME_TYPES", "Entity", "EntityType", "Value", "entities_from_labels"]
 
 
 class EntityType(str, Enum):
-    """The kinds of entity arabic-ner finds."""
+    """The kinds of entity arabic-ner finds.
+
+    The first four are names, found by the statistical model; the others are found by
+    rules and carry a machine-readable :class:`Value`.
+    """
 
     PERS = "PERS"  # people
     LOC = "LOC"  # places: countries, cities, regions, landmarks
     ORG = "ORG"  # organisations, armed groups, agencies, companies, parties
     MISC = "MISC"  # other names: events, nationalities used as names, products
+    DATE = "DATE"  # ايار/مايو 2015، الخميس، 30 ايلول/سبتمبر
+    TIME = "TIME"  # الساعة الثالثة، 10:30 صباحا
+    NUM = "NUM"  # خمسة، 2015 (a count), ستة مليارات
+    MONEY = "MONEY"  # 5 ملايين دولار
+    PERCENT = "PERCENT"  # 70%، سبعين في المئة
 
     def __str__(self) -> str:
         return self.value
+
+
+NAME_TYPES = frozenset({EntityType.PERS, EntityType.LOC, EntityType.ORG, EntityType.MISC})
+"""The types the statistical model finds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """The machine-readable value of a DATE, TIME, NUM, MONEY or PERCENT entity.
+
+    Only the fields that the text states are set: ``ايار/مايو 2015`` has a year and a
+    month, ``الخميس`` only a weekday.
+
+    >>> Value(year=2015, month=5).to_dict()
+    {'year': 2015, 'month': 5}
+    >>> Value(number=5e6, unit="USD").to_dict()
+    {'number': 5000000.0, 'unit': 'USD'}
+    """
+
+    number: float | None = None  # NUM value, MONEY amount, PERCENT value (70 for 70%)
+    unit: str | None = None  # MONEY: ISO 4217 currency code ("USD"); PERCENT: "%"
+    year: int | None = None
+    month: int | None = None  # 1..12, in ``calendar``
+    day: int | None = None
+    weekday: int | None = None  # ISO: 1 = Monday ... 7 = Sunday
+    hour: int | None = None
+    minute: int | None = None
+    calendar: str | None = None  # "gregorian" or "hijri", for dates with a month or year
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields that are set, as a JSON-ready dict."""
+        return {f: getattr(self, f) for f in self.__slots__ if getattr(self, f) is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +82,11 @@ class Entity:
     passed in, and ``text`` is exactly that slice. ``score`` is the model's confidence in
     the whole span (0..1); ``normalized`` is the normalized surface form, without a
     proclitic (``للعراق`` gives ``العراق``). Entities sort by ``(start, end)``.
+
+    ``value`` is set for DATE, TIME, NUM, MONEY and PERCENT entities. ``canonical`` is
+    the canonical name of the actor a name refers to (``الدولة الاسلامية`` for ``داعش``),
+    and ``cluster`` numbers the mentions of one actor within a document; both are
+    ``None`` where unknown.
 
     >>> e = Entity("موسكو", EntityType.LOC, 1, 6, 0.97, "موسكو")
     >>> e
@@ -55,6 +101,9 @@ class Entity:
     end: int
     score: float
     normalized: str
+    value: Value | None = None
+    canonical: str | None = None
+    cluster: int | None = None
 
     def __repr__(self) -> str:
         where = f"{self.start}:{self.end}"
@@ -76,8 +125,8 @@ class Entity:
         return self.type.value
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict."""
-        return {
+        """Return a JSON-ready dict; ``value``, ``canonical`` and ``cluster`` when set."""
+        out: dict[str, Any] = {
             "text": self.text,
             "type": self.type.value,
             "start": self.start,
@@ -85,6 +134,13 @@ class Entity:
             "score": round(self.score, 4),
             "normalized": self.normalized,
         }
+        if self.value is not None:
+            out["value"] = self.value.to_dict()
+        if self.canonical is not None:
+            out["canonical"] = self.canonical
+        if self.cluster is not None:
+            out["cluster"] = self.cluster
+        return out
 
     def _key(self) -> tuple[int, int, str]:
         return (self.start, self.end, self.type.value)
