@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from arabic_ner.clitics import Lexicon, split_proclitic
+from arabic_ner.crf import FloatArray, LinearChainCRF
 from arabic_ner.gazetteer import Gazetteer
 from arabic_ner.tokenize import TokenKind
 
@@ -75,6 +78,10 @@ class FeatureExtractor:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
         self._cache: dict[tuple[str, TokenKind], tuple[str, tuple[list[str], ...]]] = {}
+        self._weights: dict[tuple[str, TokenKind], tuple[str, FloatArray]] = {}
+        self._bigrams: (
+            tuple[LinearChainCRF, dict[tuple[str, str], int], dict[tuple[str, str], int]] | None
+        ) = None
 
     def stem(self, word: str) -> str:
         """Return the word without its proclitic, as the features see it."""
@@ -127,16 +134,35 @@ class FeatureExtractor:
         self._cache[key] = cached
         return cached
 
+    def _context(self, stems: Sequence[str]) -> list[list[str]]:
+        """Features that depend on a token's neighbours: stem bigrams and gazetteer hits."""
+        n = len(stems)
+        hits: list[list[str]] = [[] for _ in range(n)]
+        for start, end, kind in self.gazetteer.matches(stems):
+            hits[start].append(f"{kind}-B")
+            for i in range(start + 1, end):
+                hits[i].append(f"{kind}-I")
+        out: list[list[str]] = []
+        for i in range(n):
+            feats = [f"g={g}" for g in hits[i]]
+            if i > 0:
+                feats.append(f"-1s|s={stems[i - 1]}|{stems[i]}")
+                feats += [f"-1g={g}" for g in hits[i - 1]]
+            if i + 1 < n:
+                feats.append(f"s|+1s={stems[i]}|{stems[i + 1]}")
+                feats += [f"+1g={g}" for g in hits[i + 1]]
+            out.append(feats)
+        return out
+
     def sentence(self, words: Sequence[str], kinds: Sequence[TokenKind]) -> list[list[str]]:
-        """Return one feature list per token of a sentence (normalized words and kinds)."""
+        """Return one feature list per token of a sentence (normalized words and kinds).
+
+        This is what the CRF is trained on; :meth:`emissions` computes the same
+        features' weights without building the strings of each token again.
+        """
         n = len(words)
         entries = [self._word(w, k) for w, k in zip(words, kinds, strict=True)]
-        stems = [stem for stem, _ in entries]
-        gazetteer_tags: list[list[str]] = [[] for _ in range(n)]
-        for start, end, kind in self.gazetteer.matches(stems):
-            gazetteer_tags[start].append(f"{kind}-B")
-            for i in range(start + 1, end):
-                gazetteer_tags[i].append(f"{kind}-I")
+        context = self._context([stem for stem, _ in entries])
         out: list[list[str]] = []
         for i in range(n):
             feats = list(entries[i][1][0])
@@ -146,14 +172,76 @@ class FeatureExtractor:
                     feats += entries[j][1][slot]
                 elif j == -1 or j == n:
                     feats.append("BOS" if j < 0 else "EOS")
-            if i > 0:
-                feats.append(f"-1s|s={stems[i - 1]}|{stems[i]}")
-            if i + 1 < n:
-                feats.append(f"s|+1s={stems[i]}|{stems[i + 1]}")
-            feats += [f"g={g}" for g in gazetteer_tags[i]]
-            if i > 0:
-                feats += [f"-1g={g}" for g in gazetteer_tags[i - 1]]
-            if i + 1 < n:
-                feats += [f"+1g={g}" for g in gazetteer_tags[i + 1]]
-            out.append(feats)
+            out.append(feats + context[i])
         return out
+
+    def _bigram_rows(
+        self, crf: LinearChainCRF
+    ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+        """Weight rows of the stem-bigram features that ``crf`` knows, keyed by stem pair."""
+        if self._bigrams is None or self._bigrams[0] is not crf:
+            before: dict[tuple[str, str], int] = {}
+            after: dict[tuple[str, str], int] = {}
+            for attribute, row in crf.attributes.items():
+                for prefix, table in (("-1s|s=", before), ("s|+1s=", after)):
+                    if attribute.startswith(prefix):
+                        left, bar, right = attribute[len(prefix) :].partition("|")
+                        if bar:
+                            table[(left, right)] = row
+            self._bigrams = (crf, before, after)
+        return self._bigrams[1], self._bigrams[2]
+
+    def emissions(
+        self, words: Sequence[str], kinds: Sequence[TokenKind], crf: LinearChainCRF
+    ) -> FloatArray:
+        """Return the (tokens, labels) state scores of a sentence under ``crf``.
+
+        Equal to summing ``crf``'s weights over :meth:`sentence`'s features, but the
+        weights of a word's own and neighbour features are summed once per word type.
+        """
+        n = len(words)
+        tables = []
+        stems = []
+        for word, kind in zip(words, kinds, strict=True):
+            key = (word, kind)
+            cached = self._weights.get(key)
+            if cached is None:
+                stem, lists = self._word(word, kind)
+                table = np.stack([crf.weights_of(features) for features in lists])
+                if len(self._weights) >= _CACHE_LIMIT:
+                    self._weights.clear()
+                cached = self._weights[key] = (stem, table)
+            stems.append(cached[0])
+            tables.append(cached[1])
+        stacked = np.stack(tables)  # (tokens, 5 slots: own, -2, -1, +1, +2, labels)
+        scores: FloatArray = stacked[:, 0].copy()
+        scores[1:] += stacked[:-1, 2]  # features a token shows as the previous word
+        scores[:-1] += stacked[1:, 3]  # ... as the next word
+        scores[2:] += stacked[:-2, 1]
+        scores[:-2] += stacked[2:, 4]
+        scores[: min(n, 2)] += crf.weights_of(["BOS"])
+        scores[max(n - 2, 0) :] += crf.weights_of(["EOS"])
+        positions: list[int] = []
+        rows: list[int] = []
+        before, after = self._bigram_rows(crf)
+        for i in range(1, n):
+            pair = (stems[i - 1], stems[i])
+            row = before.get(pair)  # "-1s|s=a|b" on token i
+            if row is not None:
+                positions.append(i)
+                rows.append(row)
+            row = after.get(pair)  # "s|+1s=a|b" on token i - 1
+            if row is not None:
+                positions.append(i - 1)
+                rows.append(row)
+        for start, end, listed in self.gazetteer.matches(stems):
+            for i in range(start, end):
+                tag = f"{listed}-B" if i == start else f"{listed}-I"
+                for j, name in ((i, "g"), (i + 1, "-1g"), (i - 1, "+1g")):
+                    row = crf.attributes.get(f"{name}={tag}")
+                    if row is not None and 0 <= j < n:
+                        positions.append(j)
+                        rows.append(row)
+        if rows:
+            np.add.at(scores, positions, crf.state_weights[rows])
+        return scores

@@ -25,9 +25,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-import pycrfsuite
+import numpy as np
 
 from arabic_ner.clitics import Lexicon
+from arabic_ner.crf import LinearChainCRF
 from arabic_ner.errors import DataFormatError, ModelError
 from arabic_ner.features import FEATURE_VERSION, FeatureExtractor
 from arabic_ner.gazetteer import Gazetteer
@@ -45,18 +46,19 @@ __all__ = [
 ]
 
 MODEL_FORMAT = 1
+DECODE_BATCH = 256  # sentences decoded together
 MODEL_FILES = ("model.crfsuite", "lexicon.tsv", "gazetteer.tsv", "meta.json")
 
 
 class Backend(Protocol):
-    """What the pipeline needs from a tagger."""
+    """What the pipeline needs from a tagger: labels and confidences for sentences."""
 
     name: str
     path: Path
     lexicon: Lexicon  # for proclitic splits of entity starts; may be empty
 
-    def tag(self, tokens: Sequence[Token]) -> tuple[list[str], list[float]]:
-        """Return a BIO label and its confidence (0..1) for each token of a sentence."""
+    def tag(self, sentences: Sequence[Sequence[Token]]) -> list[tuple[list[str], list[float]]]:
+        """Return, for each sentence, a BIO label and its confidence (0..1) per token."""
         ...
 
 
@@ -113,7 +115,8 @@ def _check_crfsuite_file(path: Path) -> None:
 class CRFBackend:
     """The shipped tagger: a linear-chain CRF over the features of ``features.py``.
 
-    The confidence of a label is its marginal probability under the CRF.
+    Trained by CRFsuite, run by ``crf.py``. The confidence of a label is its marginal
+    probability under the CRF.
     """
 
     name = "crf"
@@ -140,31 +143,55 @@ class CRFBackend:
                 f"{FEATURE_VERSION}: retrain it with 'arabic-ner train'"
             )
         _check_crfsuite_file(self.path / "model.crfsuite")
-        self._tagger = pycrfsuite.Tagger()
         try:
-            self._tagger.open(str(self.path / "model.crfsuite"))
+            self.crf = LinearChainCRF.from_crfsuite(self.path / "model.crfsuite")
         except (OSError, ValueError) as error:
             raise ModelError(
                 f"cannot open CRF model {self.path / 'model.crfsuite'} (corrupt or truncated?): "
                 f"{error}; retrain it with 'arabic-ner train' or reinstall arabic-ner"
             ) from error
-        self.labels = tuple(self._tagger.labels())
+        self.labels = self.crf.labels
+        self._outside = self.labels.index("O") if "O" in self.labels else -1
         self.features = FeatureExtractor(self.lexicon, gazetteer)
 
     def __repr__(self) -> str:
         return f"CRFBackend({str(self.path)!r})"
 
-    def tag(self, tokens: Sequence[Token]) -> tuple[list[str], list[float]]:
-        """Return the most likely labels and their marginal probabilities."""
-        if not tokens:
-            return [], []
-        tagger = self._tagger
-        xseq = self.features.sentence([t.norm for t in tokens], [t.kind for t in tokens])
-        labels: list[str] = tagger.tag(xseq)
-        scores = [
-            1.0 if label == "O" else tagger.marginal(label, i) for i, label in enumerate(labels)
+    def tag(self, sentences: Sequence[Sequence[Token]]) -> list[tuple[list[str], list[float]]]:
+        """Return the most likely labels of each sentence and their marginal probabilities.
+
+        All sentences are decoded together (see ``crf.py``); marginals are computed only
+        for the sentences that have an entity.
+        """
+        out: list[tuple[list[str], list[float]]] = [([], []) for _ in sentences]
+        filled = [i for i, s in enumerate(sentences) if s]
+        if not filled:
+            return out
+        # Decode sentences of similar length together, so little of a batch is padding.
+        filled.sort(key=lambda i: len(sentences[i]))
+        for chunk in range(0, len(filled), DECODE_BATCH):
+            group = filled[chunk : chunk + DECODE_BATCH]
+            for i, result in zip(group, self._decode([sentences[i] for i in group]), strict=True):
+                out[i] = result
+        return out
+
+    def _decode(self, sentences: list[Sequence[Token]]) -> list[tuple[list[str], list[float]]]:
+        crf = self.crf
+        emissions = [
+            self.features.emissions([t.norm for t in s], [t.kind for t in s], crf)
+            for s in sentences
         ]
-        return labels, scores
+        paths = crf.viterbi(emissions)
+        named = [k for k, path in enumerate(paths) if any(y != self._outside for y in path)]
+        scores: list[list[float]] = [[1.0] * len(path) for path in paths]
+        if named:
+            marginals = crf.marginals([emissions[k] for k in named])
+            for k, probabilities in zip(named, marginals, strict=True):
+                scores[k] = probabilities[np.arange(len(paths[k])), paths[k]].tolist()
+        labels = crf.labels
+        return [
+            ([labels[y] for y in path], score) for path, score in zip(paths, scores, strict=True)
+        ]
 
 
 BACKENDS: dict[str, Callable[[Path | None], Backend]] = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from multiprocessing.pool import AsyncResult
@@ -25,12 +25,13 @@ from typing import Any, Literal, overload
 from arabic_ner.entities import Entity, EntityType, entities_from_labels
 from arabic_ner.errors import check_text
 from arabic_ner.model import Backend, load_backend
-from arabic_ner.normalize import NormalizeConfig, normalize
-from arabic_ner.tokenize import sentences, tokens_of
+from arabic_ner.normalize import NormalizeConfig, Normalized, normalize
+from arabic_ner.tokenize import Token, sentences, tokens_of
 
-__all__ = ["CHUNK_CHARS", "Pipeline", "extract_entities", "load"]
+__all__ = ["BATCH_TOKENS", "CHUNK_CHARS", "Pipeline", "extract_entities", "load"]
 
 CHUNK_CHARS = 100_000
+BATCH_TOKENS = 20_000
 
 
 def _pieces(text: str, limit: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
@@ -72,7 +73,17 @@ def _init_worker(spec: _WorkerSpec) -> None:
 
 def _work(texts: list[str]) -> list[list[Entity]]:
     assert _WORKER is not None
-    return [_WORKER(text) for text in texts]
+    return _WORKER._many(texts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """A piece of one text, tokenized and split into sentences, waiting to be tagged."""
+
+    index: int  # which text of the batch
+    offset: int  # where the piece starts in that text
+    normalized: Normalized
+    sentences: list[list[Token]]
 
 
 class Pipeline:
@@ -92,31 +103,48 @@ class Pipeline:
 
     def __call__(self, text: str) -> list[Entity]:
         """Return the entities of ``text``, sorted by position, never overlapping."""
-        check_text(text)
-        found: list[Entity] = []
-        for offset, piece in _pieces(text):
-            found += self._piece(piece, offset)
+        return self._many([check_text(text)])[0]
+
+    def _many(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """Return the entities of each text; sentences are tagged in batches across texts.
+
+        Batching lets the tagger decode many sentences in one step (see ``crf.py``);
+        a batch holds at most about :data:`BATCH_TOKENS` tokens, which bounds memory
+        however long one text is.
+        """
+        found: list[list[Entity]] = [[] for _ in texts]
+        batch: list[_Piece] = []
+        size = 0
+        for index, text in enumerate(texts):
+            for offset, piece in _pieces(text):
+                normalized = normalize(piece, self.normalize_config)
+                tokens = list(tokens_of(normalized))
+                if not tokens:
+                    continue
+                batch.append(_Piece(index, offset, normalized, list(sentences(tokens, piece))))
+                size += len(tokens)
+                if size >= BATCH_TOKENS:
+                    self._tag(batch, found)
+                    batch, size = [], 0
+        if batch:
+            self._tag(batch, found)
         return found
 
-    def _piece(self, text: str, offset: int) -> list[Entity]:
-        normalized = normalize(text, self.normalize_config)
-        tokens = list(tokens_of(normalized))
-        if not tokens:
-            return []
-        counts = Counter(t.norm for t in tokens)
-        found: list[Entity] = []
-        for sentence in sentences(tokens, text):
-            labels, scores = self.backend.tag(sentence)
-            found += entities_from_labels(
-                normalized,
-                sentence,
-                labels,
-                scores,
-                self.backend.lexicon,
-                offset=offset,
-                doc_counts=counts,
-            )
-        return found
+    def _tag(self, batch: list[_Piece], found: list[list[Entity]]) -> None:
+        tagged = iter(self.backend.tag([s for piece in batch for s in piece.sentences]))
+        for piece in batch:
+            counts = Counter(t.norm for sentence in piece.sentences for t in sentence)
+            for sentence in piece.sentences:
+                labels, scores = next(tagged)
+                found[piece.index] += entities_from_labels(
+                    piece.normalized,
+                    sentence,
+                    labels,
+                    scores,
+                    self.backend.lexicon,
+                    offset=piece.offset,
+                    doc_counts=counts,
+                )
 
     @overload
     def pipe(
@@ -167,7 +195,7 @@ class Pipeline:
         batches = _checked_batches(texts, batch_size, as_tuples)
         if n_process == 1:
             for chunk, contexts in batches:
-                yield from _emit([self(text) for text in chunk], contexts, as_tuples)
+                yield from _emit(self._many(chunk), contexts, as_tuples)
             return
         spec = _WorkerSpec(self.backend.name, str(self.backend.path), self.normalize_config)
         # spawn, not fork: a forked CRFsuite tagger or a parent's threads are not safe to share.

