@@ -47,6 +47,7 @@ __all__ = [
 
 MODEL_FORMAT = 1
 DECODE_BATCH = 256  # sentences decoded together
+SCORE_DIGITS = 6
 MODEL_FILES = ("model.crfsuite", "lexicon.tsv", "gazetteer.tsv", "meta.json")
 
 
@@ -187,7 +188,10 @@ class CRFBackend:
         if named:
             marginals = crf.marginals([emissions[k] for k in named])
             for k, probabilities in zip(named, marginals, strict=True):
-                scores[k] = probabilities[np.arange(len(paths[k])), paths[k]].tolist()
+                # Rounded: the last bits of a float depend on which sentences share a
+                # batch, and the same text must give the same entities however it is fed.
+                chosen = probabilities[np.arange(len(paths[k])), paths[k]]
+                scores[k] = np.round(chosen, SCORE_DIGITS).tolist()
         labels = crf.labels
         return [
             ([labels[y] for y in path], score) for path, score in zip(paths, scores, strict=True)
