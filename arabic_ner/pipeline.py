@@ -22,6 +22,8 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any, Literal, overload
 
+from arabic_ner.clitics import split_proclitic
+from arabic_ner.consistency import propagate
 from arabic_ner.entities import Entity, EntityType, entities_from_labels
 from arabic_ner.errors import check_text
 from arabic_ner.model import Backend, load_backend
@@ -90,13 +92,20 @@ class Pipeline:
     """A loaded model with its normalization settings; call it on text.
 
     Build one with :func:`load`. It is cheap to call and keeps its model loaded.
+    With ``consistency`` (the default), a name tagged confidently in a text is also
+    tagged at its other mentions in that text (see ``consistency.py``).
     """
 
     def __init__(
-        self, backend: Backend, *, normalize_config: NormalizeConfig | None = None
+        self,
+        backend: Backend,
+        *,
+        normalize_config: NormalizeConfig | None = None,
+        consistency: bool = True,
     ) -> None:
         self.backend = backend
         self.normalize_config = normalize_config or NormalizeConfig()
+        self.consistency = consistency
 
     def __repr__(self) -> str:
         return f"Pipeline(backend={self.backend.name!r}, path={str(self.backend.path)!r})"
@@ -131,11 +140,19 @@ class Pipeline:
         return found
 
     def _tag(self, batch: list[_Piece], found: list[list[Entity]]) -> None:
-        tagged = iter(self.backend.tag([s for piece in batch for s in piece.sentences]))
+        tagged = self.backend.tag([s for piece in batch for s in piece.sentences])
+        lexicon = self.backend.lexicon
+        position = 0
         for piece in batch:
+            size = len(piece.sentences)
+            labels_of_piece = tagged[position : position + size]
+            position += size
             counts = Counter(t.norm for sentence in piece.sentences for t in sentence)
-            for sentence in piece.sentences:
-                labels, scores = next(tagged)
+            if self.consistency:
+                labels_of_piece = propagate(
+                    piece.sentences, labels_of_piece, lambda w: split_proclitic(w, lexicon)[1]
+                )
+            for sentence, (labels, scores) in zip(piece.sentences, labels_of_piece, strict=True):
                 found[piece.index] += entities_from_labels(
                     piece.normalized,
                     sentence,
@@ -275,7 +292,7 @@ def extract_entities(
 
     ``types`` keeps only entities of those types (``{"PERS", "LOC"}``).
 
-    >>> text = "اعلن تنظيم داعش سيطرته على تدمر"
+    >>> text = 'أعلن تنظيم "داعش" سيطرته على مدينة تدمر'
     >>> [(e.type.value, e.text, text[e.start:e.end]) for e in extract_entities(text)]
     [('ORG', 'داعش', 'داعش'), ('LOC', 'تدمر', 'تدمر')]
     """

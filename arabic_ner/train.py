@@ -22,8 +22,9 @@ from typing import Any
 
 import pycrfsuite
 
-from arabic_ner.clitics import Lexicon
+from arabic_ner.clitics import Lexicon, split_proclitic
 from arabic_ner.conll import Sentence
+from arabic_ner.consistency import propagate
 from arabic_ner.features import FEATURE_VERSION, FeatureExtractor
 from arabic_ner.gazetteer import Gazetteer
 from arabic_ner.model import MODEL_FORMAT, Backend, CRFBackend, write_lexicon
@@ -192,8 +193,26 @@ def train_model(
     return meta
 
 
-def evaluate(backend: Backend, sentences: Iterable[Sentence]) -> Report:
-    """Tag the gold tokens of ``sentences`` and score against their gold tags."""
+def evaluate(backend: Backend, sentences: Iterable[Sentence], *, document_size: int = 0) -> Report:
+    """Tag the gold tokens of ``sentences`` and score against their gold tags.
+
+    With ``document_size`` > 0, runs of that many consecutive sentences are treated as
+    documents and names are propagated within each, as the pipeline does within a text
+    (CoNLL files such as ANERcorp do not mark where articles begin).
+    """
     sentences = list(sentences)
-    tagged = backend.tag([gold_tokens(s.tokens) for s in sentences])
+    tokens = [gold_tokens(s.tokens) for s in sentences]
+    tagged = backend.tag(tokens)
+    if document_size > 0:
+
+        def stem(word: str) -> str:
+            return split_proclitic(word, backend.lexicon)[1]
+
+        tagged = [
+            result
+            for i in range(0, len(tokens), document_size)
+            for result in propagate(
+                tokens[i : i + document_size], tagged[i : i + document_size], stem
+            )
+        ]
     return score([s.tags for s in sentences], [labels for labels, _ in tagged])
