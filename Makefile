@@ -6,7 +6,7 @@ SHARED ?= ../shared
 ANERCORP := $(SHARED)/data/ner/anercorp/train.txt
 SAMPLE := data/samples/palmyra_news_ar.txt
 
-.PHONY: demo test lint bench evaluate model gazetteers charmap docs clean
+.PHONY: demo test lint bench evaluate model gazetteers charmap calendar aliases clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,12 @@ charmap:
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+## aliases: copy the alias table into the package
+aliases:
+	cp data/aliases.tsv arabic_ner/resources/aliases.tsv
+
+## calendar: rebuild the month, weekday and number tables of the date/number rules
+calendar: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[data]'
+	$(BIN)/python scripts/build_calendar.py arabic_ner/resources/calendar.json

@@ -86,14 +86,16 @@ class Alignment:
     orig_starts: tuple[int, ...]
     orig_ends: tuple[int, ...]
     copied: tuple[bool, ...]
+    original_length: int
 
     @property
     def is_identity(self) -> bool:
         """True when nothing changed length: offsets are the same in both strings."""
         return (
-            len(self.copied) <= 1
-            and (not self.copied or self.copied[0])
-            and (not self.orig_starts or self.orig_starts[0] == 0)
+            len(self.copied) == 1
+            and self.copied[0]
+            and self.orig_starts[0] == 0
+            and self.orig_ends[0] == self.original_length
         )
 
     def char_source(self, index: int) -> tuple[int, int]:
@@ -298,7 +300,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     check_text(text)
     plan = _plan(config or DEFAULT_CONFIG)
     if plan.pattern is None or plan.pattern.search(text) is None:
-        identity = Alignment((0,), (0,), (len(text),), (True,))
+        identity = Alignment((0,), (0,), (len(text),), (True,), len(text))
         return Normalized(text.translate(plan.table), text, identity)
 
     pieces: list[str] = []
@@ -340,7 +342,9 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
         add(replacement, start, end, False)
         position = end
     add(text[position:], position, len(text), True)
-    alignment = Alignment(tuple(norm_starts), tuple(orig_starts), tuple(orig_ends), tuple(copied))
+    alignment = Alignment(
+        tuple(norm_starts), tuple(orig_starts), tuple(orig_ends), tuple(copied), len(text)
+    )
     return Normalized("".join(pieces).translate(plan.table), text, alignment)
 
 

@@ -22,12 +22,14 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any, Literal, overload
 
+from arabic_ner.aliases import AliasTable, default_aliases, resolve
 from arabic_ner.clitics import split_proclitic
 from arabic_ner.consistency import propagate
-from arabic_ner.entities import Entity, EntityType, entities_from_labels
+from arabic_ner.entities import NAME_TYPES, Entity, EntityType, entities_from_labels
 from arabic_ner.errors import check_text
 from arabic_ner.model import Backend, load_backend
 from arabic_ner.normalize import NormalizeConfig, Normalized, normalize
+from arabic_ner.rules import RULE_TYPES, rule_entities
 from arabic_ner.tokenize import Token, sentences, tokens_of
 
 __all__ = ["BATCH_TOKENS", "CHUNK_CHARS", "Pipeline", "extract_entities", "load"]
@@ -61,6 +63,9 @@ class _WorkerSpec:
     backend: str
     path: str
     normalize_config: NormalizeConfig
+    consistency: bool
+    types: frozenset[EntityType]
+    aliases: str | None
 
 
 _WORKER: Pipeline | None = None
@@ -69,7 +74,11 @@ _WORKER: Pipeline | None = None
 def _init_worker(spec: _WorkerSpec) -> None:
     global _WORKER
     _WORKER = Pipeline(
-        load_backend(spec.backend, spec.path), normalize_config=spec.normalize_config
+        load_backend(spec.backend, spec.path),
+        normalize_config=spec.normalize_config,
+        consistency=spec.consistency,
+        types=spec.types,
+        aliases=spec.aliases,
     )
 
 
@@ -93,7 +102,10 @@ class Pipeline:
 
     Build one with :func:`load`. It is cheap to call and keeps its model loaded.
     With ``consistency`` (the default), a name tagged confidently in a text is also
-    tagged at its other mentions in that text (see ``consistency.py``).
+    tagged at its other mentions in that text (see ``consistency.py``). ``types`` limits
+    what is found (default: every :class:`EntityType`); work for the other types is
+    skipped. Name entities get a ``canonical`` name and a per-text ``cluster`` from the
+    shipped alias table, plus ``aliases`` (a path) if given (see ``aliases.py``).
     """
 
     def __init__(
@@ -102,10 +114,18 @@ class Pipeline:
         *,
         normalize_config: NormalizeConfig | None = None,
         consistency: bool = True,
+        types: Iterable[EntityType | str] | None = None,
+        aliases: str | os.PathLike[str] | None = None,
     ) -> None:
         self.backend = backend
         self.normalize_config = normalize_config or NormalizeConfig()
         self.consistency = consistency
+        self.types = frozenset(EntityType) if types is None else _entity_types(types)
+        self.aliases_path = str(aliases) if aliases is not None else None
+        table = default_aliases()
+        self.aliases = table.merged(AliasTable.read(aliases)) if aliases is not None else table
+        self._names = bool(self.types & NAME_TYPES)
+        self._rules = self.types & RULE_TYPES
 
     def __repr__(self) -> str:
         return f"Pipeline(backend={self.backend.name!r}, path={str(self.backend.path)!r})"
@@ -137,31 +157,48 @@ class Pipeline:
                     batch, size = [], 0
         if batch:
             self._tag(batch, found)
+        if self._names:
+            # After resolving: the alias table may correct a type (see aliases.py).
+            found = [
+                [e for e in resolve(entities, self.aliases) if e.type in self.types]
+                for entities in found
+            ]
         return found
 
     def _tag(self, batch: list[_Piece], found: list[list[Entity]]) -> None:
-        tagged = self.backend.tag([s for piece in batch for s in piece.sentences])
-        lexicon = self.backend.lexicon
+        tagged = (
+            self.backend.tag([s for piece in batch for s in piece.sentences]) if self._names else []
+        )
         position = 0
         for piece in batch:
             size = len(piece.sentences)
-            labels_of_piece = tagged[position : position + size]
+            names = self._names_of(piece, tagged[position : position + size]) if tagged else []
             position += size
-            counts = Counter(t.norm for sentence in piece.sentences for t in sentence)
-            if self.consistency:
-                labels_of_piece = propagate(
-                    piece.sentences, labels_of_piece, lambda w: split_proclitic(w, lexicon)[1]
+            if self._rules:
+                tokens = [t for sentence in piece.sentences for t in sentence]
+                rules = rule_entities(
+                    piece.normalized, tokens, offset=piece.offset, types=self._rules
                 )
-            for sentence, (labels, scores) in zip(piece.sentences, labels_of_piece, strict=True):
-                found[piece.index] += entities_from_labels(
-                    piece.normalized,
-                    sentence,
-                    labels,
-                    scores,
-                    self.backend.lexicon,
-                    offset=piece.offset,
-                    doc_counts=counts,
-                )
+                names = _merge(names, rules)
+            found[piece.index] += names
+
+    def _names_of(self, piece: _Piece, tagged: list[tuple[list[str], list[float]]]) -> list[Entity]:
+        lexicon = self.backend.lexicon
+        counts = Counter(t.norm for sentence in piece.sentences for t in sentence)
+        if self.consistency:
+            tagged = propagate(piece.sentences, tagged, lambda w: split_proclitic(w, lexicon)[1])
+        names: list[Entity] = []
+        for sentence, (labels, scores) in zip(piece.sentences, tagged, strict=True):
+            names += entities_from_labels(
+                piece.normalized,
+                sentence,
+                labels,
+                scores,
+                lexicon,
+                offset=piece.offset,
+                doc_counts=counts,
+            )
+        return names
 
     @overload
     def pipe(
@@ -214,7 +251,14 @@ class Pipeline:
             for chunk, contexts in batches:
                 yield from _emit(self._many(chunk), contexts, as_tuples)
             return
-        spec = _WorkerSpec(self.backend.name, str(self.backend.path), self.normalize_config)
+        spec = _WorkerSpec(
+            self.backend.name,
+            str(self.backend.path),
+            self.normalize_config,
+            self.consistency,
+            self.types,
+            self.aliases_path,
+        )
         # spawn, not fork: a forked CRFsuite tagger or a parent's threads are not safe to share.
         context = multiprocessing.get_context("spawn")
         with context.Pool(n_process, initializer=_init_worker, initargs=(spec,)) as pool:
@@ -253,11 +297,35 @@ def _checked_batches(
         yield chunk, contexts
 
 
+def _entity_types(types: Iterable[EntityType | str]) -> frozenset[EntityType]:
+    """Check and convert a collection of types."""
+    if isinstance(types, str):
+        types = types.split(",")
+    try:
+        return frozenset(EntityType(t) for t in types)
+    except ValueError as error:
+        known = ", ".join(t.value for t in EntityType)
+        raise ValueError(f"{error}; entity types are {known}") from error
+
+
+def _merge(names: list[Entity], rules: list[Entity]) -> list[Entity]:
+    """Merge sorted name and rule entities; a rule entity that overlaps a name is dropped."""
+    kept: list[Entity] = []
+    j = 0
+    for rule in rules:
+        while j < len(names) and names[j].end <= rule.start:
+            j += 1
+        if j == len(names) or names[j].start >= rule.end:
+            kept.append(rule)
+    return sorted(names + kept)
+
+
 def _emit(results: list[list[Entity]], contexts: list[Any], as_tuples: bool) -> Iterator[Any]:
     return iter(zip(results, contexts, strict=True)) if as_tuples else iter(results)
 
 
-_LOADED: dict[tuple[str, str, NormalizeConfig], Pipeline] = {}
+_BACKENDS: dict[tuple[str, str], Backend] = {}
+_LOADED: dict[tuple[object, ...], Pipeline] = {}
 
 
 def load(
@@ -265,19 +333,35 @@ def load(
     *,
     backend: str = "crf",
     normalize_config: NormalizeConfig | None = None,
+    types: Iterable[EntityType | str] | None = None,
+    consistency: bool = True,
+    aliases: str | os.PathLike[str] | None = None,
 ) -> Pipeline:
     """Return a pipeline for the model folder ``model`` (default: the shipped model).
 
-    Pipelines are cached: loading the same model twice returns the same object.
+    Pipelines are cached, and so are models: loading the same model twice returns the
+    same object, and pipelines that differ only in options share one loaded model.
+    See :class:`Pipeline` for the options.
 
     >>> load() is load()
     True
     """
     config = normalize_config or NormalizeConfig()
-    key = (backend, str(Path(model).resolve()) if model is not None else "", config)
+    wanted = frozenset(EntityType) if types is None else _entity_types(types)
+    where = str(Path(model).resolve()) if model is not None else ""
+    key = (backend, where, config, wanted, consistency, str(aliases) if aliases else None)
     pipeline = _LOADED.get(key)
     if pipeline is None:
-        pipeline = Pipeline(load_backend(backend, model), normalize_config=config)
+        tagger = _BACKENDS.get((backend, where))
+        if tagger is None:
+            tagger = _BACKENDS[(backend, where)] = load_backend(backend, model)
+        pipeline = Pipeline(
+            tagger,
+            normalize_config=config,
+            types=wanted,
+            consistency=consistency,
+            aliases=aliases,
+        )
         _LOADED[key] = pipeline
     return pipeline
 
@@ -288,16 +372,13 @@ def extract_entities(
     model: str | os.PathLike[str] | None = None,
     types: Iterable[EntityType | str] | None = None,
 ) -> list[Entity]:
-    """Return the named entities of ``text``, with offsets into ``text``.
+    """Return the entities of ``text``, with offsets into ``text``.
 
-    ``types`` keeps only entities of those types (``{"PERS", "LOC"}``).
+    ``types`` keeps only entities of those types (``{"PERS", "LOC"}``); the work for
+    the others is skipped.
 
     >>> text = 'أعلن تنظيم "داعش" سيطرته على مدينة تدمر'
     >>> [(e.type.value, e.text, text[e.start:e.end]) for e in extract_entities(text)]
     [('ORG', 'داعش', 'داعش'), ('LOC', 'تدمر', 'تدمر')]
     """
-    found = load(model)(text)
-    if types is None:
-        return found
-    wanted = {EntityType(t) for t in types}
-    return [e for e in found if e.type in wanted]
+    return load(model, types=types)(text)

@@ -88,8 +88,8 @@ def test_empty_and_whitespace_text_returns_no_entities(nlp: Pipeline) -> None:
     assert nlp("") == [] and nlp("  \n\t ") == [] and extract_entities("") == []
 
 
-def test_text_without_arabic_returns_no_entities(nlp: Pipeline) -> None:
-    assert nlp("12345 ... !!!") == []
+def test_text_without_words_has_no_names_only_numbers(nlp: Pipeline) -> None:
+    assert [(e.type, e.text) for e in nlp("12345 ... !!!")] == [(EntityType.NUM, "12345")]
 
 
 def test_long_text_is_cut_in_pieces_with_exact_offsets(nlp: Pipeline, sample_text: str) -> None:
@@ -165,3 +165,34 @@ def test_import_is_light_and_loads_no_model() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["0", "False", "False"]
+
+
+def test_sample_article_dates_and_numbers_carry_values(nlp: Pipeline, sample_text: str) -> None:
+    found = {(e.type.value, e.text): e.value for e in nlp(sample_text) if e.value is not None}
+    assert found[("DATE", "ايار/مايو 2015")] == arabic_ner.Value(
+        year=2015, month=5, calendar="gregorian"
+    )
+    assert found[("DATE", "30 ايلول/سبتمبر")].day == 30
+    assert found[("DATE", "الخميس")].weekday == 4
+    assert found[("NUM", "خمسة")].number == 5
+
+
+def test_types_skip_the_work_for_other_types(sample_text: str) -> None:
+    names_only = arabic_ner.load(types={"PERS", "LOC", "ORG", "MISC"})
+    rules_only = arabic_ner.load(types=["DATE", "NUM"])
+    everything = arabic_ner.load()
+    assert not {e.type for e in names_only(sample_text)} & {EntityType.DATE, EntityType.NUM}
+    assert {e.type for e in rules_only(sample_text)} == {EntityType.DATE, EntityType.NUM}
+    assert sorted(names_only(sample_text) + rules_only(sample_text)) == everything(sample_text)
+    assert rules_only.backend is everything.backend  # one model loaded, shared
+
+
+def test_unknown_type_is_refused_with_the_list() -> None:
+    with pytest.raises(ValueError, match="PERS, LOC"):
+        extract_entities("بيروت", types={"PLACE"})
+
+
+def test_rule_entity_inside_a_name_is_dropped(nlp: Pipeline) -> None:
+    found = nlp("وصل الى شارع 30 يونيو في القاهرة")
+    spans = [(e.start, e.end) for e in found]
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))

@@ -73,3 +73,8 @@ def test_token_offsets_hold_on_generated_text(text: str) -> None:
         assert text[token.start : token.end] == token.text
         assert previous_end <= token.start < token.end
         previous_end = token.end
+
+
+def test_marks_deleted_at_the_very_end_stay_with_the_last_token() -> None:
+    assert surfaces("1437 هـ") == ["1437", "هـ"]
+    assert surfaces("بوتينُ") == ["بوتينُ"]
