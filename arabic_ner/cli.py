@@ -10,55 +10,82 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
 from arabic_ner import __version__
-from arabic_ner.entities import Entity, EntityType
+from arabic_ner.corpus import DEFAULT_GLOBS, ExtractOptions, ReadOptions, UsageError, run_extract
+from arabic_ner.entities import EntityType
 from arabic_ner.errors import ArabicNERError
 
 __all__ = ["main"]
 
 
-def _read_inputs(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
-    """Yield (name, text) for each path; ``-`` reads standard input."""
-    for path in paths:
-        if path == "-":
-            yield "<stdin>", sys.stdin.read()
-            continue
-        try:
-            yield path, Path(path).read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            raise ArabicNERError(
-                f"{path} is not valid UTF-8 (byte {error.start}): convert it, e.g. with "
-                "'iconv -f WINDOWS-1256 -t UTF-8'"
-            ) from error
-        except OSError as error:
-            raise ArabicNERError(f"cannot read {path}: {error.strerror}") from error
-
-
-def _table(name: str, entities: list[Entity], out: TextIO) -> None:
-    out.write(f"# {name}: {len(entities)} entities\n")
-    out.write(f"{'type':<5} {'start':>6} {'end':>6} {'score':>5}  text\n")
-    for e in entities:
-        out.write(f"{e.type.value:<5} {e.start:>6} {e.end:>6} {e.score:>5.2f}  {e.text}\n")
-
-
 def _extract(args: argparse.Namespace) -> int:
-    from arabic_ner.pipeline import load
+    output = None if args.output in (None, "-") else args.output
+    fmt = args.format
+    if fmt is None:
+        fmt = "table" if output is None else "conll" if output.endswith(".conll") else "jsonl"
+    writes_to_terminal = output is None and sys.stdout.isatty()
+    options = ExtractOptions(
+        read=ReadOptions(
+            input_format=args.input_format,
+            lines=args.lines,
+            text_field=args.text_field,
+            id_field=args.id_field,
+            globs=tuple(args.glob) if args.glob else DEFAULT_GLOBS,
+        ),
+        format=fmt,
+        model=args.model,
+        types=args.types,
+        n_process=args.jobs,
+        resume=args.resume,
+        progress=sys.stderr.isatty() and not args.quiet and not writes_to_terminal,
+    )
+    try:
+        summary = run_extract(args.inputs, options, output=output)
+    except UsageError as error:
+        print(f"arabic-ner: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        again = f"; rerun with --resume to continue {output}" if fmt != "table" and output else ""
+        print(f"arabic-ner: interrupted{again}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        raise
+    except OSError as error:  # writing the output failed (a full disk, a lost mount)
+        again = "; free the space and rerun with --resume" if fmt != "table" and output else ""
+        print(f"arabic-ner: error: cannot write the output: {error}{again}", file=sys.stderr)
+        return 1
+    if summary.errors:
+        print(
+            f"arabic-ner: {summary.errors} of {summary.written + summary.skipped} records "
+            "could not be processed (error records in the output)",
+            file=sys.stderr,
+        )
+    return summary.exit_code
 
-    nlp = load(args.model)
-    wanted = {EntityType(t) for t in args.types.split(",")} if args.types else None
-    out = sys.stdout
-    for name, text in _read_inputs(args.inputs):
-        entities = [e for e in nlp(text) if wanted is None or e.type in wanted]
-        if args.format == "jsonl":
-            record = {"source": name, "entities": [e.to_dict() for e in entities]}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        else:
-            _table(name, entities, out)
-    return 0
+
+def _entity_types(value: str) -> frozenset[EntityType]:
+    """Parse ``--types PERS,LOC``."""
+    try:
+        return frozenset(EntityType(name.strip().upper()) for name in value.split(","))
+    except ValueError:
+        known = ", ".join(t.value for t in EntityType)
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated entity types among {known}, got {value!r}"
+        ) from None
+
+
+def _jobs(value: str) -> int:
+    """Parse ``-j N``: -1 (all cores) or a positive number of processes."""
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1 and jobs != -1:
+        raise argparse.ArgumentTypeError(f"expected -1 (all cores) or a number >= 1, got {value!r}")
+    return jobs
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -119,18 +146,73 @@ def build_parser() -> argparse.ArgumentParser:
 
     extract = commands.add_parser(
         "extract",
-        help="print the entities of text files",
-        description="Print the entities of each input (a file, or - for standard input).",
+        help="write the entities of texts, files, folders or JSONL corpora",
+        description="Write the entities of each input record: a text file (one record, or "
+        "one per line with --lines), every *.txt and *.jsonl file of a folder (recursively, "
+        "in sorted order), a JSONL file (one record per line), or - for standard input. "
+        "A record that cannot be processed gives an error record and a warning, and the "
+        "exit status is 1; 2 means a wrong command line. See docs/corpus.md.",
     )
-    extract.add_argument("inputs", nargs="+", metavar="FILE", help="UTF-8 text file, or -")
+    extract.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="UTF-8 text or JSONL file, folder, or -"
+    )
+    extract.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="write to OUT instead of standard output; an existing OUT is overwritten "
+        "unless --resume is given. Beside it, OUT.progress.json records the run",
+    )
     extract.add_argument(
         "--format",
-        choices=("table", "jsonl"),
-        default="table",
-        help="table: readable rows; jsonl: one JSON object per input (default: table)",
+        choices=("table", "jsonl", "conll"),
+        help="table: readable rows; jsonl: one JSON object per record; conll: 'token TAG' "
+        "lines (BIO) per record (default: table on standard output; with -o, conll if OUT "
+        "ends in .conll, else jsonl)",
+    )
+    extract.add_argument(
+        "--input-format",
+        choices=("auto", "text", "jsonl"),
+        default="auto",
+        help="auto: files ending in .jsonl are JSONL, the rest (and -) text (default: auto)",
+    )
+    extract.add_argument(
+        "--lines", action="store_true", help="text inputs: one record per non-blank line"
+    )
+    extract.add_argument(
+        "--text-field", default="text", help="JSONL field with the text (default: text)"
+    )
+    extract.add_argument(
+        "--id-field",
+        default="id",
+        help="JSONL field with the record id (default: id; when absent: FILE:LINE)",
+    )
+    extract.add_argument(
+        "--glob",
+        action="append",
+        metavar="PATTERN",
+        help="file names to read in folders; repeat for several "
+        f"(default: {' and '.join(DEFAULT_GLOBS)})",
     )
     extract.add_argument("--model", help="model folder (default: the shipped model)")
-    extract.add_argument("--types", help="comma-separated types to keep, e.g. PERS,LOC")
+    extract.add_argument(
+        "--types", type=_entity_types, help="comma-separated types to keep, e.g. PERS,LOC"
+    )
+    extract.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="worker processes; -1: one per CPU (default: 1)",
+    )
+    extract.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run into the same -o OUT, with the same inputs and "
+        "options: keep its complete records and append the rest",
+    )
+    extract.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     extract.set_defaults(run=_extract)
 
     train = commands.add_parser(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import ahocorasick
@@ -26,8 +27,11 @@ from arabic_ner.tokenize import tokens_of
 __all__ = ["Gazetteer", "phrase_key"]
 
 
+@lru_cache(maxsize=65_536)
 def phrase_key(name: str) -> str:
     """Return the lookup key of a name: its normalized tokens joined by single spaces.
+
+    Cached: the pipeline looks up every name it finds in the alias table.
 
     >>> phrase_key("حزبُ  الله")
     'حزب الله'

@@ -17,6 +17,7 @@ import os
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
@@ -125,6 +126,8 @@ class Pipeline:
         table = default_aliases()
         self.aliases = table.merged(AliasTable.read(aliases)) if aliases is not None else table
         self._names = bool(self.types & NAME_TYPES)
+        lexicon = backend.lexicon
+        self._stem = lru_cache(maxsize=200_000)(lambda w: split_proclitic(w, lexicon)[1])
         self._rules = self.types & RULE_TYPES
 
     def __repr__(self) -> str:
@@ -186,7 +189,7 @@ class Pipeline:
         lexicon = self.backend.lexicon
         counts = Counter(t.norm for sentence in piece.sentences for t in sentence)
         if self.consistency:
-            tagged = propagate(piece.sentences, tagged, lambda w: split_proclitic(w, lexicon)[1])
+            tagged = propagate(piece.sentences, tagged, self._stem)
         names: list[Entity] = []
         for sentence, (labels, scores) in zip(piece.sentences, tagged, strict=True):
             names += entities_from_labels(

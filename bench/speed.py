@@ -1,29 +1,30 @@
-"""Measure end-to-end speed, model load time and peak memory of arabic-ner.
+"""Measure the speed and memory of arabic-ner, all on this machine in one run.
 
-Prints, for one process on this machine:
+Prints:
 
-- model load time (first ``load()`` of the shipped model, cold import included);
-- tokens/s of tokenization alone (normalize + tokenize, with offsets): the ceiling;
-- tokens/s end to end (``nlp(text)``, warm), and its ratio to the ceiling;
-- peak resident memory (RSS) of the process;
-- with ``--corpus`` (default: ANERcorp's training file in ../shared, if present), tokens/s
-  on that text, one sentence per line, with a fresh model: every word is new to the
-  feature cache at first, unlike in the repeated article, so this is the honest figure
-  for varied text.
+- model load time (import + first call, one process);
+- the ceiling: tokens/s of normalize + tokenize alone (with offsets);
+- end-to-end tokens/s, one process: ``nlp(text)`` per article, and ``nlp.pipe`` in
+  batches, on the sample article repeated to about ``--size`` bytes (1 MB), after one
+  warm-up pass; and the ratio pipeline / ceiling;
+- ``nlp.pipe(..., n_process=2)``: tokens/s and speed-up over one process;
+- on varied text (``--corpus``, default: ANERcorp's training file in ../shared, one
+  sentence per line), tokens/s of a fresh pipeline's first pass, when every word is new
+  to the feature cache, and of its second pass;
+- peak resident memory (RSS) of this process and of the largest worker process.
 
-The input is the sample article repeated to about ``--size`` bytes (1 MB by default),
-processed as one document per copy of the article. Run it with the project's venv::
-
-    .venv/bin/python bench/speed.py            # or: make bench
+Run it with the project's venv: ``make bench`` or ``.venv/bin/python bench/speed.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,15 +32,14 @@ SAMPLE = ROOT / "data" / "samples" / "palmyra_news_ar.txt"
 CORPUS = ROOT.parent / "shared" / "data" / "ner" / "anercorp" / "train.txt"
 
 
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MiB (Linux reports KiB)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident set size in MiB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(who).ru_maxrss
     return peak / 1024 if sys.platform != "darwin" else peak / 2**20
 
 
-def best_of(repeats: int, run: object) -> float:
+def best_of(repeats: int, run: Callable[[], object]) -> float:
     """Return the fastest of ``repeats`` timings of ``run()`` in seconds."""
-    assert callable(run)
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -49,18 +49,21 @@ def best_of(repeats: int, run: object) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--size", type=int, default=1_000_000, help="bytes of input (~1 MB)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the best is kept")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="CoNLL file for varied text")
+    parser.add_argument("--processes", type=int, default=2, help="workers for the pipe test")
     args = parser.parse_args()
 
     started = time.perf_counter()
     import arabic_ner
+    from arabic_ner.model import load_backend
+    from arabic_ner.pipeline import Pipeline
     from arabic_ner.tokenize import tokenize
 
     nlp = arabic_ner.load()
-    nlp("تحميل")  # the first call finishes any lazy set-up
+    nlp("تحميل")
     load_seconds = time.perf_counter() - started
 
     article = SAMPLE.read_text(encoding="utf-8")
@@ -69,41 +72,47 @@ def main() -> None:
     n_bytes = copies * len(article.encode("utf-8"))
     n_tokens = copies * len(tokenize(article))
 
-    tokenize_s = best_of(args.repeats, lambda: [tokenize(d) for d in docs])
-    nlp(article)  # warm the feature cache as a long run would
-    pipeline_s = best_of(args.repeats, lambda: [nlp(d) for d in docs])
-    entities = sum(len(e) for e in nlp.pipe(docs[:10]))
+    def rate(seconds: float, tokens: int = n_tokens) -> str:
+        return f"{tokens / seconds:,.0f} tokens/s"
 
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, 1 process")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"input: sample article x {copies} = {n_bytes / 1e6:.2f} MB, {n_tokens:,} tokens")
     print(f"model load (import + first call): {load_seconds:.2f} s")
-    print(f"tokenize only (ceiling): {n_tokens / tokenize_s:,.0f} tokens/s")
+    ceiling = best_of(args.repeats, lambda: [tokenize(d) for d in docs])
+    print(f"ceiling, normalize + tokenize only: {rate(ceiling)}")
+    nlp(article)
+    single = best_of(args.repeats, lambda: [nlp(d) for d in docs])
+    print(f"end to end, nlp(text) per article: {rate(single)} ({n_bytes / 1e6 / single:.2f} MB/s)")
+    piped = best_of(args.repeats, lambda: list(nlp.pipe(docs, batch_size=64)))
+    print(f"end to end, nlp.pipe(batch_size=64): {rate(piped)}")
+    print(f"pipeline / ceiling: {ceiling / piped:.2f}")
+
+    parallel = best_of(1, lambda: list(nlp.pipe(docs * 2, batch_size=64, n_process=args.processes)))
     print(
-        f"end to end: {n_tokens / pipeline_s:,.0f} tokens/s ({n_bytes / 1e6 / pipeline_s:.2f} MB/s)"
+        f"nlp.pipe(n_process={args.processes}), {2 * n_tokens:,} tokens, workers started "
+        f"inside the timing: {rate(parallel, 2 * n_tokens)}, "
+        f"speed-up {piped * 2 / parallel:.2f}x over one process"
     )
-    print(f"pipeline / ceiling: {tokenize_s / pipeline_s:.2f}")
-    print(f"entities per article: {entities / 10:.0f}")
+
     if args.corpus.is_file():
         from arabic_ner.conll import read_conll
-        from arabic_ner.model import load_backend
-        from arabic_ner.pipeline import Pipeline
 
         lines = [" ".join(s.tokens) for s in read_conll(args.corpus)]
-        text = "\n".join(lines)
-        corpus_tokens = len(tokenize(text))
-        for label, run in (
-            ("one call per line", lambda nlp: [nlp(line) for line in lines]),
-            ("pipe, batch_size=256", lambda nlp: list(nlp.pipe(lines, batch_size=256))),
-        ):
-            fresh = Pipeline(load_backend())  # an empty feature cache: every word is new
-            cold_s = best_of(1, lambda fresh=fresh, run=run: run(fresh))
-            warm_s = best_of(1, lambda fresh=fresh, run=run: run(fresh))
-            print(
-                f"varied text ({args.corpus.name}, {corpus_tokens:,} tokens), {label}: "
-                f"{corpus_tokens / cold_s:,.0f} tokens/s first pass (cold cache), "
-                f"{corpus_tokens / warm_s:,.0f} tokens/s second pass"
-            )
-    print(f"peak RSS: {peak_rss_mb():.0f} MiB")
+        corpus_tokens = sum(len(tokenize(line)) for line in lines)
+        fresh = Pipeline(load_backend())  # an empty feature cache: every word is new
+        cold = best_of(1, lambda: list(fresh.pipe(lines, batch_size=256)))
+        warm = best_of(1, lambda: list(fresh.pipe(lines, batch_size=256)))
+        print(
+            f"varied text ({args.corpus.name}, {len(lines):,} lines, {corpus_tokens:,} tokens), "
+            f"nlp.pipe: first pass {rate(cold, corpus_tokens)}, "
+            f"second pass {rate(warm, corpus_tokens)}"
+        )
+    print(
+        f"peak RSS: this process {peak_rss_mb():.0f} MiB, "
+        f"largest worker {peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -51,10 +51,11 @@ def test_extract_types_option_filters(capsys: pytest.CaptureFixture[str]) -> Non
     assert record["entities"] and {e["type"] for e in record["entities"]} == {"LOC"}
 
 
-def test_extract_missing_file_fails_on_stderr(tmp_path: Path) -> None:
+def test_extract_missing_file_warns_on_stderr_and_writes_an_error_record(tmp_path: Path) -> None:
     out = run("extract", str(tmp_path / "missing.txt"))
     assert out.returncode == 1
-    assert "missing.txt" in out.stderr and out.stdout == ""
+    assert "missing.txt" in out.stderr
+    assert out.stdout.startswith("# ") and "missing.txt: error: cannot read" in out.stdout
 
 
 def test_extract_invalid_utf8_names_the_file(tmp_path: Path) -> None:

@@ -68,13 +68,14 @@ def test_model_loads_once_per_worker_process_not_once_per_partition(
             return real(*args, **kwargs)
 
         pipeline._LOADED.clear()
+        pipeline._BACKENDS.clear()
         pipeline.LOAD_CALLS = 0  # type: ignore[attr-defined]
         pipeline.load_backend = counting  # type: ignore[assignment]
 
     def loads() -> tuple[int, int]:
         from arabic_ner import pipeline
 
-        return pipeline.LOAD_CALLS, len(pipeline._LOADED)  # type: ignore[attr-defined]
+        return pipeline.LOAD_CALLS, len(pipeline._BACKENDS)  # type: ignore[attr-defined]
 
     client.run(count_loads)
     bag = db.from_sequence(paragraphs, npartitions=16)
