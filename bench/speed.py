@@ -89,11 +89,17 @@ def main() -> None:
     print(f"end to end, nlp.pipe(batch_size=64): {rate(piped)}")
     print(f"pipeline / ceiling: {ceiling / piped:.2f}")
 
-    parallel = best_of(1, lambda: list(nlp.pipe(docs * 2, batch_size=64, n_process=args.processes)))
+    workers = args.processes
+    big = docs * 4
+    one = best_of(1, lambda: list(nlp.pipe(big, batch_size=64)))
+    startup = best_of(1, lambda: list(nlp.pipe(["بيروت"] * 2, batch_size=1, n_process=workers)))
+    parallel = best_of(1, lambda: list(nlp.pipe(big, batch_size=64, n_process=workers)))
     print(
-        f"nlp.pipe(n_process={args.processes}), {2 * n_tokens:,} tokens, workers started "
-        f"inside the timing: {rate(parallel, 2 * n_tokens)}, "
-        f"speed-up {piped * 2 / parallel:.2f}x over one process"
+        f"nlp.pipe(n_process={workers}) on {4 * n_tokens:,} tokens: "
+        f"{rate(parallel, 4 * n_tokens)}, "
+        f"speed-up {one / parallel:.2f}x over one process ({rate(one, 4 * n_tokens)}); "
+        f"starting the workers and loading their models takes {startup:.2f} s, without it "
+        f"{one / (parallel - startup):.2f}x"
     )
 
     if args.corpus.is_file():
