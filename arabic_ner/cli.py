@@ -17,6 +17,7 @@ from arabic_ner import __version__
 from arabic_ner.corpus import DEFAULT_GLOBS, ExtractOptions, ReadOptions, UsageError, run_extract
 from arabic_ner.entities import EntityType
 from arabic_ner.errors import ArabicNERError
+from arabic_ner.train import TrainConfig
 
 __all__ = ["main"]
 
@@ -90,7 +91,7 @@ def _jobs(value: str) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from arabic_ner.conll import read_conll, split_train_dev
-    from arabic_ner.train import TrainConfig, train_model
+    from arabic_ner.train import train_model
 
     train = read_conll(args.train)
     sources = {"train": args.train}
@@ -130,7 +131,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from arabic_ner.model import load_backend
     from arabic_ner.train import evaluate
 
-    report = evaluate(load_backend("crf", args.model), read_conll(args.file))
+    report = evaluate(
+        load_backend("crf", args.model), read_conll(args.file), document_size=args.document_size
+    )
     print(json.dumps(report.to_dict(), indent=1) if args.json else report.format())
     return 0
 
@@ -236,10 +239,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder with loc.txt, org.txt, pers.txt (default: data/gazetteers)",
     )
-    train.add_argument("--c1", type=float, default=0.05, help="L1 penalty (default: 0.05)")
-    train.add_argument("--c2", type=float, default=0.01, help="L2 penalty (default: 0.01)")
-    train.add_argument("--max-iterations", type=int, default=250, help="(default: 250)")
-    train.add_argument("--min-freq", type=int, default=1, help="feature count cut-off (default: 1)")
+    defaults = TrainConfig()
+    train.add_argument(
+        "--c1", type=float, default=defaults.c1, help=f"L1 penalty (default: {defaults.c1})"
+    )
+    train.add_argument(
+        "--c2", type=float, default=defaults.c2, help=f"L2 penalty (default: {defaults.c2})"
+    )
+    train.add_argument(
+        "--max-iterations",
+        type=int,
+        default=defaults.max_iterations,
+        help=f"L-BFGS iterations (default: {defaults.max_iterations})",
+    )
+    train.add_argument(
+        "--min-freq",
+        type=int,
+        default=defaults.min_freq,
+        help=f"drop features seen fewer times (default: {defaults.min_freq})",
+    )
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser(
@@ -250,6 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("file", metavar="FILE", help="CoNLL file with gold tags")
     evaluate.add_argument("--model", help="model folder (default: the shipped model)")
+    evaluate.add_argument(
+        "--document-size",
+        type=int,
+        default=0,
+        metavar="N",
+        help="treat runs of N sentences as documents and propagate names within them, as "
+        "the pipeline does within a text (default: 0, sentence by sentence)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.set_defaults(run=_evaluate)
     return parser

@@ -69,7 +69,8 @@ def iter_conll(lines: Iterable[str], *, source: str = "<input>") -> Iterator[Sen
     """Yield the sentences of CoNLL text given as lines (with or without line endings).
 
     Trailing whitespace, CRLF endings, a leading BOM, runs of blank lines, a last sentence
-    with no blank line after it and ``-DOCSTART-`` lines are all accepted. A line with a
+    with no blank line after it, ``-DOCSTART-`` lines and ``# ...`` comment lines (as
+    ``arabic-ner extract --format conll`` writes) are all accepted. A line with a
     single column, or a tag that is not ``O``, ``B-X`` or ``I-X``, raises
     :class:`~arabic_ner.errors.DataFormatError` naming ``source:line``.
 
@@ -83,6 +84,8 @@ def iter_conll(lines: Iterable[str], *, source: str = "<input>") -> Iterator[Sen
         if lineno == 1:
             line = line.removeprefix("\ufeff")
         columns = line.split()
+        if columns and columns[0] == "#" and (len(columns) != 2 or not is_valid_tag(columns[1])):
+            continue  # a comment such as "# id = doc-1" (a "#" token reads as "# O")
         if not columns or columns[0] == _DOCSTART:
             if tokens:
                 yield Sentence(tuple(tokens), tuple(tags))

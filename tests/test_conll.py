@@ -157,3 +157,9 @@ def test_anercorp_training_file_has_4138_sentences_and_125084_tokens() -> None:
     assert tags == {"O"} | {f"{p}-{t}" for p in "BI" for t in ("PERS", "LOC", "ORG", "MISC")}
     train, dev = split_train_dev(sentences)
     assert (len(train), len(dev)) == (3724, 414)
+
+
+def test_comment_lines_are_skipped_but_a_hash_token_is_kept() -> None:
+    lines = ["# id = doc-1", "# O", "بيروت B-LOC", "", "# error = bad record"]
+    (sentence,) = list(iter_conll(lines))
+    assert sentence.tokens == ("#", "بيروت") and sentence.tags == ("O", "B-LOC")

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from arabic_ner.cli import main
+from arabic_ner.conll import read_conll
 from arabic_ner.corpus import ReadOptions, Record, progress_path, read_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -243,6 +244,12 @@ def test_conll_output_tags_tokens_and_a_proclitic_token_gets_b_loc(
         "وصل O\nفلاديمير B-PERS\nبوتين I-PERS\nالى O\nوموسكو B-LOC\n. O\n\n"
         "ثم O\nعاد O\n\n"
     )
+    written = tmp_path / "out.conll"
+    written.write_text(out, encoding="utf-8")
+    assert [s.tags for s in read_conll(written)] == [
+        ("O", "B-PERS", "I-PERS", "O", "B-LOC", "O"),
+        ("O", "O"),
+    ]
 
 
 def test_default_format_is_table_on_stdout_and_jsonl_or_conll_with_o(
