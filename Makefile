@@ -47,10 +47,11 @@ model: $(VENV)/.installed
 	$(BIN)/arabic-ner train --train $(ANERCORP) --dev-fraction 0.1 \
 		--gazetteers data/gazetteers --out arabic_ner/models/default
 
-## gazetteers: rebuild data/gazetteers from ANERgazet, CLDR and GeoNames
+## gazetteers: rebuild data/gazetteers from ANERgazet, CLDR, GeoNames and Wikidata names
 gazetteers: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[data]'
 	$(BIN)/python scripts/build_gazetteers.py --shared $(SHARED) --out data/gazetteers
+	$(BIN)/python scripts/build_person_names.py --out data/gazetteers/person_names.tsv
 
 ## charmap: rebuild the character tables of normalize
 charmap:

@@ -1,7 +1,10 @@
 """Turn a sentence of tokens into CRF features.
 
 Each token gets the features of its own word and of its neighbours (±2), plus the
-gazetteer matches that cover it. Everything that depends on one word alone (its
+gazetteer matches that cover it. A word's own features include whether it is a known
+part of a person's name (``person_names.tsv``, from Wikidata) and what a character n-gram
+model guesses its letters look like (``namelike.py``): the two signals that helped most
+on names never seen in training (docs/model.md). Everything that depends on one word alone (its
 proclitic split, affixes, shape, frequency) is computed once per word type and cached,
 already prefixed for each position it can take in a window; a sentence then costs one
 dictionary look-up and a few list concatenations per token. That cache is what keeps the
@@ -13,26 +16,27 @@ models record in ``meta.json`` and check on load.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from arabic_ner.clitics import Lexicon, split_proclitic
 from arabic_ner.crf import FloatArray, LinearChainCRF
 from arabic_ner.gazetteer import Gazetteer
+from arabic_ner.namelike import NameLikeness
 from arabic_ner.tokenize import TokenKind
 
-__all__ = ["FEATURE_VERSION", "FeatureExtractor"]
+__all__ = ["FEATURE_VERSION", "FeatureExtractor", "core_of"]
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 
 _CACHE_LIMIT = 500_000  # word types kept before the cache is cleared (bounds memory)
 _WINDOW = (-2, -1, 1, 2)
 # Which word features a neighbour at each offset contributes (names from _word_features).
 _NEIGHBOUR_KEYS = {
     -2: ("s", "k"),
-    -1: ("w", "s", "s2", "k", "al"),
-    1: ("w", "s", "p2", "k", "al"),
+    -1: ("w", "s", "s2", "k", "al", "nl", "pn"),
+    1: ("w", "s", "p2", "k", "al", "nl", "pn"),
     2: ("s", "k"),
 }
 
@@ -65,6 +69,15 @@ def _frequency_bucket(n: int) -> str:
     )
 
 
+def _probability_bucket(p: float) -> str:
+    return "9" if p >= 0.9 else "7" if p >= 0.7 else "5" if p >= 0.5 else "0"
+
+
+def core_of(stem: str) -> str:
+    """The stem without the article, when enough is left: what affixes are taken from."""
+    return stem[2:] if stem.startswith("ال") and len(stem) > 4 else stem
+
+
 class FeatureExtractor:
     """Features for the shipped CRF, from a lexicon (word counts) and a gazetteer.
 
@@ -74,9 +87,21 @@ class FeatureExtractor:
     ['s=موسكو', 'pc=و', 'g=LOC-B']
     """
 
-    def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        gazetteer: Gazetteer,
+        *,
+        person_names: Mapping[str, tuple[str, int]] | None = None,
+        namelike: NameLikeness | None = None,
+        namelike_guesses: Mapping[str, tuple[str, float]] | None = None,
+    ) -> None:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
+        self.person_names = person_names or {}
+        self.namelike = namelike
+        # In training: each word's guess from a name-likeness model that did not see it.
+        self.namelike_guesses = namelike_guesses or {}
         self._cache: dict[tuple[str, TokenKind], tuple[str, tuple[list[str], ...]]] = {}
         self._weights: dict[tuple[str, TokenKind], tuple[str, FloatArray]] = {}
         self._bigrams: (
@@ -94,7 +119,7 @@ class FeatureExtractor:
             features["s"] = stem
             if size:
                 features["pc"] = word[:size]
-            core = stem[2:] if stem.startswith("ال") and len(stem) > 4 else stem
+            core = core_of(stem)
             if core is not stem:
                 features["al"] = "1"
                 features["c"] = core
@@ -102,6 +127,14 @@ class FeatureExtractor:
                 p1=core[:1], p2=core[:2], p3=core[:3], s1=core[-1:], s2=core[-2:], s3=core[-3:]
             )
             features["n"] = _length_bucket(len(core))
+            person = self.person_names.get(stem) or self.person_names.get(core)
+            if person is not None:
+                features["pn"] = person[0]  # given, surname or unknown
+                features["pnc"] = _frequency_bucket(person[1])
+            if self.namelike is not None:
+                guess, p = self.namelike_guesses.get(core) or self.namelike.predict(core)
+                features["nl"] = guess if p >= 0.5 else "?"
+                features["nlc"] = f"{guess}:{_probability_bucket(p)}"
             features["f"] = _frequency_bucket(self.lexicon.count(stem))
         elif kind is TokenKind.FOREIGN:
             lower = word.lower()

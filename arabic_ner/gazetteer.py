@@ -24,7 +24,7 @@ from arabic_ner.errors import DataFormatError
 from arabic_ner.normalize import normalize
 from arabic_ner.tokenize import tokens_of
 
-__all__ = ["Gazetteer", "phrase_key"]
+__all__ = ["Gazetteer", "phrase_key", "read_person_names", "write_person_names"]
 
 
 @lru_cache(maxsize=65_536)
@@ -125,3 +125,29 @@ class Gazetteer:
         """Write the entries as sorted ``phrase<TAB>TYPE`` lines."""
         lines = (f"{k}\t{t}\n" for k in sorted(self.entries) for t in sorted(self.entries[k]))
         Path(path).write_text("".join(lines), encoding="utf-8")
+
+
+def read_person_names(path: str | os.PathLike[str]) -> dict[str, tuple[str, int]]:
+    """Read ``name<TAB>role<TAB>count`` lines: parts of person names, keyed normalized.
+
+    ``role`` is ``given``, ``surname`` or ``unknown``; ``count`` how many people carry it.
+    """
+    names: dict[str, tuple[str, int]] = {}
+    with open(path, encoding="utf-8") as stream:
+        for number, line in enumerate(stream, 1):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 3 or not fields[2].isdigit():
+                raise DataFormatError(
+                    f"{path}:{number}: expected 'name<TAB>role<TAB>count', found {line!r}"
+                )
+            key = normalize(fields[0]).text
+            known = names.get(key)
+            if known is None or known[1] < int(fields[2]):
+                names[key] = (fields[1], int(fields[2]))
+    return names
+
+
+def write_person_names(names: Mapping[str, tuple[str, int]], path: str | os.PathLike[str]) -> None:
+    """Write what :func:`read_person_names` reads, sorted."""
+    lines = (f"{k}\t{role}\t{count}\n" for k, (role, count) in sorted(names.items()))
+    Path(path).write_text("".join(lines), encoding="utf-8")

@@ -3,12 +3,14 @@
 A :class:`Backend` takes the tokens of one sentence and returns a BIO label and a
 confidence per token. The registry :data:`BACKENDS` maps names to loaders; the default,
 ``"crf"``, is a CRF (python-crfsuite) trained by this project, which ships in the package
-as a folder of four files:
+as a folder of six files:
 
 - ``model.crfsuite``: the CRF weights;
 - ``lexicon.tsv``: word counts of the training corpus and the known names, used to
   split proclitics (``word<TAB>count<TAB>is_name``);
 - ``gazetteer.tsv``: the name lists matched as features (``phrase<TAB>TYPE``);
+- ``person_names.tsv``: parts of person names with their role and frequency;
+- ``namelike.tsv``: the character n-gram model of ``namelike.py``;
 - ``meta.json``: format and feature versions, training parameters and dev scores.
 
 ``arabic-ner train`` writes such a folder; :func:`load_backend` reads one, checking that
@@ -31,7 +33,8 @@ from arabic_ner.clitics import Lexicon
 from arabic_ner.crf import LinearChainCRF
 from arabic_ner.errors import DataFormatError, ModelError
 from arabic_ner.features import FEATURE_VERSION, FeatureExtractor
-from arabic_ner.gazetteer import Gazetteer
+from arabic_ner.gazetteer import Gazetteer, read_person_names
+from arabic_ner.namelike import NameLikeness
 from arabic_ner.tokenize import Token
 
 __all__ = [
@@ -48,7 +51,14 @@ __all__ = [
 MODEL_FORMAT = 1
 DECODE_BATCH = 256  # sentences decoded together
 SCORE_DIGITS = 6
-MODEL_FILES = ("model.crfsuite", "lexicon.tsv", "gazetteer.tsv", "meta.json")
+MODEL_FILES = (
+    "model.crfsuite",
+    "lexicon.tsv",
+    "gazetteer.tsv",
+    "person_names.tsv",
+    "namelike.tsv",
+    "meta.json",
+)
 
 
 class Backend(Protocol):
@@ -134,6 +144,8 @@ class CRFBackend:
             self.meta: dict[str, Any] = json.loads((self.path / "meta.json").read_text("utf-8"))
             self.lexicon = read_lexicon(self.path / "lexicon.tsv")
             gazetteer = Gazetteer.read(self.path / "gazetteer.tsv")
+            person_names = read_person_names(self.path / "person_names.tsv")
+            namelike = NameLikeness.read(self.path / "namelike.tsv")
         except (OSError, ValueError) as error:
             raise ModelError(f"cannot read model folder {self.path}: {error}") from error
         version = self.meta.get("feature_version")
@@ -153,7 +165,9 @@ class CRFBackend:
             ) from error
         self.labels = self.crf.labels
         self._outside = self.labels.index("O") if "O" in self.labels else -1
-        self.features = FeatureExtractor(self.lexicon, gazetteer)
+        self.features = FeatureExtractor(
+            self.lexicon, gazetteer, person_names=person_names, namelike=namelike
+        )
 
     def __repr__(self) -> str:
         return f"CRFBackend({str(self.path)!r})"

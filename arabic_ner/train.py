@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -25,12 +26,13 @@ import pycrfsuite
 from arabic_ner.clitics import Lexicon, split_proclitic
 from arabic_ner.conll import Sentence
 from arabic_ner.consistency import propagate
-from arabic_ner.features import FEATURE_VERSION, FeatureExtractor
-from arabic_ner.gazetteer import Gazetteer
+from arabic_ner.features import FEATURE_VERSION, FeatureExtractor, core_of
+from arabic_ner.gazetteer import Gazetteer, read_person_names, write_person_names
 from arabic_ner.model import MODEL_FORMAT, Backend, CRFBackend, write_lexicon
+from arabic_ner.namelike import NameLikeness
 from arabic_ner.normalize import normalize_word
 from arabic_ner.scoring import Report, chunks, score
-from arabic_ner.tokenize import Token, token_kind
+from arabic_ner.tokenize import Token, TokenKind, token_kind
 
 __all__ = ["TrainConfig", "build_lexicon", "evaluate", "gold_tokens", "train_model"]
 
@@ -40,6 +42,8 @@ GAZETTEER_FILES = (
     ("ORG", "curated_org.txt"),
     ("PERS", "pers.txt"),
 )
+PERSON_NAMES = "person_names.tsv"
+NAMELIKE_FOLDS = 5
 # A list entry seen at least this often in the training text, and inside an entity in
 # fewer than half of those places, is an everyday word there: it is dropped.
 PRUNE_MIN_SEEN = 3
@@ -111,6 +115,44 @@ def prune_gazetteer(
     )
 
 
+def namelike_examples(
+    sentences: Iterable[Sentence], gazetteer: Gazetteer, features: FeatureExtractor
+) -> dict[str, str]:
+    """Label each Arabic word type with the class it takes most often, or O.
+
+    Words are taken as the features see them (without proclitic and article); the
+    gazetteer's words are added with their list's type where training has not seen them.
+    """
+    votes: dict[str, Counter[str]] = {}
+    for sentence in sentences:
+        for word, tag in zip(sentence.tokens, sentence.tags, strict=True):
+            norm = normalize_word(word)
+            if token_kind(norm) is TokenKind.WORD:
+                core = core_of(features.stem(norm))
+                votes.setdefault(core, Counter())[tag[2:] if tag != "O" else "O"] += 1
+    examples = {word: counts.most_common(1)[0][0] for word, counts in votes.items()}
+    for key, kinds in sorted(gazetteer.entries.items()):
+        for word in key.split(" "):
+            examples.setdefault(core_of(word), sorted(kinds)[0])
+    return examples
+
+
+def jackknifed_guesses(
+    examples: Mapping[str, str], folds: int = NAMELIKE_FOLDS
+) -> dict[str, tuple[str, float]]:
+    """Guess each example word with a model trained on the other folds of words.
+
+    The CRF is trained on these guesses, which are as unsure as the guesses for words
+    it will meet later; a model that had seen the word would always be right about it.
+    """
+    guesses: dict[str, tuple[str, float]] = {}
+    for fold in range(folds):
+        held = {w for w in examples if zlib.crc32(w.encode("utf-8")) % folds == fold}
+        model = NameLikeness.fit((w, c) for w, c in examples.items() if w not in held)
+        guesses.update((w, model.predict(w)) for w in sorted(held))
+    return guesses
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -148,7 +190,18 @@ def train_model(
         gazetteer, train, FeatureExtractor(build_lexicon(train, gazetteer), gazetteer)
     )
     lexicon = build_lexicon(train, gazetteer)
-    features = FeatureExtractor(lexicon, gazetteer)
+    names_path = gazetteer_dir / PERSON_NAMES
+    person_names = read_person_names(names_path) if names_path.exists() else {}
+    plain = FeatureExtractor(lexicon, gazetteer)
+    examples = namelike_examples(train, gazetteer, plain)
+    namelike = NameLikeness.fit(examples.items())
+    features = FeatureExtractor(
+        lexicon,
+        gazetteer,
+        person_names=person_names,
+        namelike=namelike,
+        namelike_guesses=jackknifed_guesses(examples),
+    )
 
     trainer = pycrfsuite.Trainer(algorithm="lbfgs", verbose=False)
     trainer.set_params(
@@ -168,6 +221,8 @@ def train_model(
     trainer.train(str(out / "model.crfsuite"))
     write_lexicon(lexicon, out / "lexicon.tsv")
     gazetteer.write(out / "gazetteer.tsv")
+    namelike.write(out / "namelike.tsv")
+    write_person_names(person_names, out / PERSON_NAMES)
 
     meta: dict[str, Any] = {
         "format": MODEL_FORMAT,

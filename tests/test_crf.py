@@ -1,0 +1,97 @@
+"""The numpy CRF tags exactly as CRFsuite would, and emissions equal the features' weights."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pycrfsuite
+import pytest
+
+from arabic_ner.conll import read_conll, split_train_dev
+from arabic_ner.crf import LinearChainCRF
+from arabic_ner.model import CRFBackend, default_model_path
+from arabic_ner.pipeline import Pipeline
+from arabic_ner.tokenize import sentences, tokenize
+from arabic_ner.train import gold_tokens
+
+
+@pytest.fixture(scope="module")
+def backend() -> CRFBackend:
+    return CRFBackend(default_model_path())
+
+
+@pytest.fixture(scope="module")
+def crfsuite_tagger() -> pycrfsuite.Tagger:
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(default_model_path() / "model.crfsuite"))
+    return tagger
+
+
+def _sample_sentences(sample_text: str) -> list[list]:  # type: ignore[type-arg]
+    return list(sentences(tokenize(sample_text), sample_text))
+
+
+def test_labels_and_marginals_equal_crfsuites(
+    backend: CRFBackend, crfsuite_tagger: pycrfsuite.Tagger, sample_text: str
+) -> None:
+    groups = _sample_sentences(sample_text)
+    ours = backend.tag(groups)
+    for sentence, (labels, scores) in zip(groups, ours, strict=True):
+        xseq = backend.features.sentence([t.norm for t in sentence], [t.kind for t in sentence])
+        assert labels == crfsuite_tagger.tag(xseq)
+        for i, (label, score) in enumerate(zip(labels, scores, strict=True)):
+            named = any(y != "O" for y in labels)  # marginals are only computed there
+            expected = crfsuite_tagger.marginal(label, i) if named else 1.0
+            assert score == pytest.approx(expected, abs=1e-5)
+
+
+def test_dev_split_labels_equal_crfsuites(
+    backend: CRFBackend, crfsuite_tagger: pycrfsuite.Tagger, anercorp: Path
+) -> None:
+    _, dev = split_train_dev(read_conll(anercorp))
+    tokens = [gold_tokens(s.tokens) for s in dev[:150]]
+    for sentence, (labels, _) in zip(tokens, backend.tag(tokens), strict=True):
+        xseq = backend.features.sentence([t.norm for t in sentence], [t.kind for t in sentence])
+        assert labels == crfsuite_tagger.tag(xseq)
+
+
+def test_emissions_equal_the_summed_weights_of_the_features(
+    backend: CRFBackend, sample_text: str
+) -> None:
+    crf = backend.crf
+    for sentence in _sample_sentences(sample_text):
+        words, kinds = [t.norm for t in sentence], [t.kind for t in sentence]
+        expected = np.stack([crf.weights_of(f) for f in backend.features.sentence(words, kinds)])
+        assert np.allclose(backend.features.emissions(words, kinds, crf), expected)
+
+
+def test_marginals_sum_to_one_and_viterbi_handles_lengths_one_to_many() -> None:
+    rng = np.random.default_rng(3)
+    crf = LinearChainCRF(["O", "B-X", "I-X"], {}, np.zeros((0, 3)), rng.normal(size=(3, 3)))
+    emissions = [rng.normal(size=(n, 3)) for n in (1, 2, 7, 40)]
+    paths = crf.viterbi(emissions)
+    assert [len(p) for p in paths] == [1, 2, 7, 40]
+    for e, path in zip(emissions, paths, strict=True):
+        best = max(_all_paths(len(e)), key=lambda ys: _score(crf, e, ys)) if len(e) <= 7 else path
+        assert list(best) == path
+    for marginals in crf.marginals(emissions):
+        assert np.allclose(marginals.sum(axis=1), 1.0)
+
+
+def _all_paths(n: int) -> list[tuple[int, ...]]:
+    paths: list[tuple[int, ...]] = [()]
+    for _ in range(n):
+        paths = [(*p, y) for p in paths for y in range(3)]
+    return paths
+
+
+def _score(crf: LinearChainCRF, emissions: np.ndarray, ys: tuple[int, ...]) -> float:
+    total = sum(emissions[i, y] for i, y in enumerate(ys))
+    return float(total + sum(crf.transitions[a, b] for a, b in itertools.pairwise(ys)))
+
+
+def test_batching_does_not_change_results(nlp: Pipeline, sample_text: str) -> None:
+    paragraphs = [p for p in sample_text.split("\n") if p.strip()]
+    assert nlp._many(paragraphs) == [nlp(p) for p in paragraphs]
