@@ -3,12 +3,15 @@
 Each token gets the features of its own word and of its neighbours (±2), plus the
 gazetteer matches that cover it. A word's own features include whether it is a known
 part of a person's name (``person_names.tsv``, from Wikidata) and what a character n-gram
-model guesses its letters look like (``namelike.py``): the two signals that helped most
-on names never seen in training (docs/model.md). Everything that depends on one word alone (its
-proclitic split, affixes, shape, frequency) is computed once per word type and cached,
-already prefixed for each position it can take in a window; a sentence then costs one
-dictionary look-up and a few list concatenations per token. That cache is what keeps the
-tagger at tens of thousands of tokens per second in pure Python.
+model guesses its letters look like (``namelike.py``), and whether the words are a name
+tagged in the training data (the *memory*, jackknifed in training): the signals that
+helped most on names never seen in training (docs/model.md).
+
+Everything that depends on one word alone (its proclitic split, affixes, shape,
+frequency) is computed once per word type and cached, already prefixed for each position
+it can take in a window. :meth:`FeatureExtractor.sentence` builds the feature strings the
+CRF is trained on; :meth:`FeatureExtractor.emissions` sums their weights for tagging,
+with the sums of a word's features cached per word type as well (see ``crf.py``).
 
 Changing what a feature means requires retraining: bump :data:`FEATURE_VERSION`, which
 models record in ``meta.json`` and check on load.
@@ -28,7 +31,7 @@ from arabic_ner.tokenize import TokenKind
 
 __all__ = ["FEATURE_VERSION", "FeatureExtractor", "core_of"]
 
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 
 _CACHE_LIMIT = 500_000  # word types kept before the cache is cleared (bounds memory)
 _WINDOW = (-2, -1, 1, 2)
@@ -95,6 +98,7 @@ class FeatureExtractor:
         person_names: Mapping[str, tuple[str, int]] | None = None,
         namelike: NameLikeness | None = None,
         namelike_guesses: Mapping[str, tuple[str, float]] | None = None,
+        memory: Gazetteer | None = None,
     ) -> None:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
@@ -102,6 +106,8 @@ class FeatureExtractor:
         self.namelike = namelike
         # In training: each word's guess from a name-likeness model that did not see it.
         self.namelike_guesses = namelike_guesses or {}
+        # The names tagged in the training data, matched like a gazetteer (see train.py).
+        self.memory = memory
         self._cache: dict[tuple[str, TokenKind], tuple[str, tuple[list[str], ...]]] = {}
         self._weights: dict[tuple[str, TokenKind], tuple[str, FloatArray]] = {}
         self._bigrams: (
@@ -167,14 +173,21 @@ class FeatureExtractor:
         self._cache[key] = cached
         return cached
 
+    def _list_hits(self, stems: Sequence[str]) -> list[tuple[int, int, str]]:
+        """Gazetteer matches, and training-name matches tagged ``m`` + type."""
+        hits = self.gazetteer.matches(stems)
+        if self.memory is not None:
+            hits += [(start, end, "m" + kind) for start, end, kind in self.memory.matches(stems)]
+        return hits
+
     def _context(self, stems: Sequence[str]) -> list[list[str]]:
         """Features that depend on a token's neighbours: stem bigrams and gazetteer hits."""
         n = len(stems)
         hits: list[list[str]] = [[] for _ in range(n)]
-        for start, end, kind in self.gazetteer.matches(stems):
-            hits[start].append(f"{kind}-B")
+        for start, end, tag in self._list_hits(stems):
+            hits[start].append(f"{tag}-B")
             for i in range(start + 1, end):
-                hits[i].append(f"{kind}-I")
+                hits[i].append(f"{tag}-I")
         out: list[list[str]] = []
         for i in range(n):
             feats = [f"g={g}" for g in hits[i]]
@@ -267,7 +280,7 @@ class FeatureExtractor:
             if row is not None:
                 positions.append(i - 1)
                 rows.append(row)
-        for start, end, listed in self.gazetteer.matches(stems):
+        for start, end, listed in self._list_hits(stems):
             for i in range(start, end):
                 tag = f"{listed}-B" if i == start else f"{listed}-I"
                 for j, name in ((i, "g"), (i + 1, "-1g"), (i - 1, "+1g")):

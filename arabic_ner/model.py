@@ -3,7 +3,7 @@
 A :class:`Backend` takes the tokens of one sentence and returns a BIO label and a
 confidence per token. The registry :data:`BACKENDS` maps names to loaders; the default,
 ``"crf"``, is a CRF (python-crfsuite) trained by this project, which ships in the package
-as a folder of six files:
+as a folder of seven files:
 
 - ``model.crfsuite``: the CRF weights;
 - ``lexicon.tsv``: word counts of the training corpus and the known names, used to
@@ -11,6 +11,7 @@ as a folder of six files:
 - ``gazetteer.tsv``: the name lists matched as features (``phrase<TAB>TYPE``);
 - ``person_names.tsv``: parts of person names with their role and frequency;
 - ``namelike.tsv``: the character n-gram model of ``namelike.py``;
+- ``memory.tsv``: the names tagged in the training data (``phrase<TAB>TYPE``);
 - ``meta.json``: format and feature versions, training parameters and dev scores.
 
 ``arabic-ner train`` writes such a folder; :func:`load_backend` reads one, checking that
@@ -57,6 +58,7 @@ MODEL_FILES = (
     "gazetteer.tsv",
     "person_names.tsv",
     "namelike.tsv",
+    "memory.tsv",
     "meta.json",
 )
 
@@ -146,6 +148,7 @@ class CRFBackend:
             gazetteer = Gazetteer.read(self.path / "gazetteer.tsv")
             person_names = read_person_names(self.path / "person_names.tsv")
             namelike = NameLikeness.read(self.path / "namelike.tsv")
+            memory = Gazetteer.read(self.path / "memory.tsv")
         except (OSError, ValueError) as error:
             raise ModelError(f"cannot read model folder {self.path}: {error}") from error
         version = self.meta.get("feature_version")
@@ -166,7 +169,7 @@ class CRFBackend:
         self.labels = self.crf.labels
         self._outside = self.labels.index("O") if "O" in self.labels else -1
         self.features = FeatureExtractor(
-            self.lexicon, gazetteer, person_names=person_names, namelike=namelike
+            self.lexicon, gazetteer, person_names=person_names, namelike=namelike, memory=memory
         )
 
     def __repr__(self) -> str:

@@ -44,6 +44,7 @@ GAZETTEER_FILES = (
 )
 PERSON_NAMES = "person_names.tsv"
 NAMELIKE_FOLDS = 5
+MEMORY_FOLDS = 5
 # A list entry seen at least this often in the training text, and inside an entity in
 # fewer than half of those places, is an everyday word there: it is dropped.
 PRUNE_MIN_SEEN = 3
@@ -137,6 +138,21 @@ def namelike_examples(
     return examples
 
 
+def entity_memory(sentences: Sequence[Sentence], features: FeatureExtractor) -> Gazetteer:
+    """The entities of tagged sentences as a gazetteer keyed by their stems.
+
+    A name keeps the type it has most often; names that the same sentences mostly use as
+    ordinary words are dropped, as in :func:`prune_gazetteer`.
+    """
+    types: dict[str, Counter[str]] = {}
+    for sentence in sentences:
+        stems = [features.stem(normalize_word(w)) for w in sentence.tokens]
+        for kind, start, end in chunks(sentence.tags):
+            types.setdefault(" ".join(stems[start:end]), Counter())[kind] += 1
+    memory = Gazetteer({key: {c.most_common(1)[0][0]} for key, c in types.items()})
+    return prune_gazetteer(memory, sentences, features)
+
+
 def jackknifed_guesses(
     examples: Mapping[str, str], folds: int = NAMELIKE_FOLDS
 ) -> dict[str, tuple[str, float]]:
@@ -195,13 +211,8 @@ def train_model(
     plain = FeatureExtractor(lexicon, gazetteer)
     examples = namelike_examples(train, gazetteer, plain)
     namelike = NameLikeness.fit(examples.items())
-    features = FeatureExtractor(
-        lexicon,
-        gazetteer,
-        person_names=person_names,
-        namelike=namelike,
-        namelike_guesses=jackknifed_guesses(examples),
-    )
+    guesses = jackknifed_guesses(examples)
+    memory = entity_memory(train, plain)
 
     trainer = pycrfsuite.Trainer(algorithm="lbfgs", verbose=False)
     trainer.set_params(
@@ -213,15 +224,32 @@ def train_model(
             "feature.possible_transitions": True,
         }
     )
-    for sentence in train:
-        tokens = gold_tokens(sentence.tokens)
-        trainer.append(
-            features.sentence([t.norm for t in tokens], [t.kind for t in tokens]), sentence.tags
+    # The names of the training data are a feature at run time. In training, each fold of
+    # sentences sees only the names of the other folds (jackknifing), so the CRF learns
+    # how far to trust the feature on text it has not seen, not that it is always right.
+    fold_size = -(-len(train) // MEMORY_FOLDS)
+    for start in range(0, len(train), fold_size):
+        part = train[start : start + fold_size]
+        rest = [*train[:start], *train[start + fold_size :]]
+        features = FeatureExtractor(
+            lexicon,
+            gazetteer,
+            person_names=person_names,
+            namelike=namelike,
+            namelike_guesses=guesses,
+            memory=entity_memory(rest, plain),
         )
+        for sentence in part:
+            tokens = gold_tokens(sentence.tokens)
+            trainer.append(
+                features.sentence([t.norm for t in tokens], [t.kind for t in tokens]),
+                sentence.tags,
+            )
     trainer.train(str(out / "model.crfsuite"))
     write_lexicon(lexicon, out / "lexicon.tsv")
     gazetteer.write(out / "gazetteer.tsv")
     namelike.write(out / "namelike.tsv")
+    memory.write(out / "memory.tsv")
     write_person_names(person_names, out / PERSON_NAMES)
 
     meta: dict[str, Any] = {
