@@ -76,6 +76,22 @@ class LinearChainCRF:
         summed: FloatArray = self.state_weights[rows].sum(axis=0)
         return summed
 
+    def slot_weights(self, slots: Sequence[Iterable[str]]) -> FloatArray:
+        """Return the summed label weights of each feature list: a (slots, labels) array."""
+        table = np.zeros((len(slots), len(self.labels)))
+        where: list[int] = []
+        rows: list[int] = []
+        get = self.attributes.get
+        for slot, features in enumerate(slots):
+            for feature in features:
+                row = get(feature)
+                if row is not None:
+                    where.append(slot)
+                    rows.append(row)
+        if rows:
+            np.add.at(table, where, self.state_weights[rows])
+        return table
+
     def rows_of(self, features: Iterable[str]) -> list[int]:
         """Return the weight rows of the known ``features``."""
         return [r for r in map(self.attributes.get, features) if r is not None]

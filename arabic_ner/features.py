@@ -106,8 +106,15 @@ class FeatureExtractor:
         self.namelike = namelike
         # In training: each word's guess from a name-likeness model that did not see it.
         self.namelike_guesses = namelike_guesses or {}
-        # The names tagged in the training data, matched like a gazetteer (see train.py).
+        # The names tagged in the training data, matched like a gazetteer (see train.py);
+        # both lists go into one automaton, memory types marked "m", so one pass finds all.
         self.memory = memory
+        self._lists = gazetteer
+        if memory is not None and memory.entries:
+            merged: dict[str, set[str]] = {k: set(v) for k, v in gazetteer.entries.items()}
+            for key, kinds in memory.entries.items():
+                merged.setdefault(key, set()).update("m" + kind for kind in kinds)
+            self._lists = Gazetteer(merged)
         self._cache: dict[tuple[str, TokenKind], tuple[str, tuple[list[str], ...]]] = {}
         self._weights: dict[tuple[str, TokenKind], tuple[str, FloatArray]] = {}
         self._bigrams: (
@@ -175,10 +182,7 @@ class FeatureExtractor:
 
     def _list_hits(self, stems: Sequence[str]) -> list[tuple[int, int, str]]:
         """Gazetteer matches, and training-name matches tagged ``m`` + type."""
-        hits = self.gazetteer.matches(stems)
-        if self.memory is not None:
-            hits += [(start, end, "m" + kind) for start, end, kind in self.memory.matches(stems)]
-        return hits
+        return self._lists.matches(stems)
 
     def _context(self, stems: Sequence[str]) -> list[list[str]]:
         """Features that depend on a token's neighbours: stem bigrams and gazetteer hits."""
@@ -237,6 +241,17 @@ class FeatureExtractor:
             self._bigrams = (crf, before, after)
         return self._bigrams[1], self._bigrams[2]
 
+    def _weights_of(
+        self, key: tuple[str, TokenKind], crf: LinearChainCRF
+    ) -> tuple[str, FloatArray]:
+        """Sum the weights of a word type's features for each window slot, and cache them."""
+        stem, lists = self._word(*key)
+        table = crf.slot_weights(lists)
+        if len(self._weights) >= _CACHE_LIMIT:
+            self._weights.clear()
+        self._weights[key] = (stem, table)
+        return stem, table
+
     def emissions(
         self, words: Sequence[str], kinds: Sequence[TokenKind], crf: LinearChainCRF
     ) -> FloatArray:
@@ -246,20 +261,12 @@ class FeatureExtractor:
         weights of a word's own and neighbour features are summed once per word type.
         """
         n = len(words)
-        tables = []
-        stems = []
-        for word, kind in zip(words, kinds, strict=True):
-            key = (word, kind)
-            cached = self._weights.get(key)
-            if cached is None:
-                stem, lists = self._word(word, kind)
-                table = np.stack([crf.weights_of(features) for features in lists])
-                if len(self._weights) >= _CACHE_LIMIT:
-                    self._weights.clear()
-                cached = self._weights[key] = (stem, table)
-            stems.append(cached[0])
-            tables.append(cached[1])
-        stacked = np.stack(tables)  # (tokens, 5 slots: own, -2, -1, +1, +2, labels)
+        lookup = self._weights.get
+        entries = [
+            lookup(key) or self._weights_of(key, crf) for key in zip(words, kinds, strict=True)
+        ]
+        stems = [stem for stem, _ in entries]
+        stacked = np.stack([table for _, table in entries])  # (tokens, 5 slots, labels)
         scores: FloatArray = stacked[:, 0].copy()
         scores[1:] += stacked[:-1, 2]  # features a token shows as the previous word
         scores[:-1] += stacked[1:, 3]  # ... as the next word

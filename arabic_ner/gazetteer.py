@@ -73,7 +73,9 @@ class Gazetteer:
         """
         if not self.entries or not words:
             return []
-        haystack = " " + " ".join(words) + " "
+        hits = list(self._automaton.iter(" " + " ".join(words) + " "))
+        if not hits:
+            return []
         token_end_at: dict[int, int] = {}  # index of the space after token i -> i + 1
         position = 0
         for i, word in enumerate(words):
@@ -81,7 +83,7 @@ class Gazetteer:
             token_end_at[position] = i + 1
         found = [
             (token_end_at[end] - size, token_end_at[end], kind)
-            for end, payload in self._automaton.iter(haystack)
+            for end, payload in hits
             for size, kind in payload
         ]
         found.sort()

@@ -11,7 +11,7 @@ features.
 Trained with the model on the training split's word types (each labelled with the type
 it takes most often there, or O) and the gazetteer words; ``train.py`` gives the CRF
 jackknifed guesses in training, so it learns how far to trust them on unseen words.
-Written here (about 60 lines) rather than taken from scikit-learn, which would add
+Written here (about 80 lines) rather than taken from scikit-learn, which would add
 SciPy and scikit-learn to the core install for one small model.
 """
 
@@ -22,6 +22,9 @@ import os
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 from arabic_ner.errors import DataFormatError
 
@@ -52,6 +55,8 @@ class NameLikeness:
         self.log_prior = log_prior
         self.log_likelihood = log_likelihood  # n-gram -> log P(n-gram | class), per class
         self.unseen = unseen  # log P(unseen n-gram | class)
+        self._prior = np.array([log_prior[c] for c in CLASSES])
+        self._rows: tuple[dict[str, int], npt.NDArray[np.float64]] | None = None
 
     @classmethod
     def fit(cls, examples: Iterable[tuple[str, str]], *, alpha: float = 0.1) -> NameLikeness:
@@ -73,6 +78,14 @@ class NameLikeness:
         unseen = [math.log(alpha / (totals[c] + alpha * size)) for c in CLASSES]
         return cls(log_prior, log_likelihood, unseen)
 
+    def _matrix(self) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+        """The likelihoods as one array, built on first use: a prediction is one sum."""
+        if self._rows is None:
+            index = {g: i for i, g in enumerate(self.log_likelihood)}
+            table = np.array([*self.log_likelihood.values(), self.unseen], dtype=np.float64)
+            self._rows = (index, table.reshape(len(index) + 1, len(CLASSES)))
+        return self._rows
+
     def predict(self, word: str) -> tuple[str, float]:
         """Return the most likely class of ``word`` and its posterior probability.
 
@@ -80,15 +93,13 @@ class NameLikeness:
         >>> model.predict("بوتين")[0]
         'PERS'
         """
-        scores = [self.log_prior[c] for c in CLASSES]
-        for g in ngrams(word):
-            row = self.log_likelihood.get(g, self.unseen)
-            for i in range(len(CLASSES)):
-                scores[i] += row[i]
-        top = max(scores)
-        weights = [math.exp(s - top) for s in scores]
-        best = max(range(len(CLASSES)), key=scores.__getitem__)
-        return CLASSES[best], weights[best] / sum(weights)
+        index, table = self._matrix()
+        unseen = len(index)
+        rows = [index.get(g, unseen) for g in ngrams(word)]
+        scores = table[rows].sum(axis=0) + self._prior
+        best = int(scores.argmax())
+        weights = np.exp(scores - scores[best])
+        return CLASSES[best], float(1.0 / weights.sum())
 
     def write(self, path: str | os.PathLike[str]) -> None:
         """Write as TSV: a header of priors and unseen scores, then one n-gram a line."""

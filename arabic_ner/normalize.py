@@ -177,6 +177,13 @@ class Normalized:
 
         size, original = len(self.text), self.original
         for start, end in spans:
+            while k < last and norm_starts[k + 1] <= start:
+                k += 1
+            if copied[k] and end < (norm_starts[k + 1] if k < last else size):
+                # The span and the character after it lie in one copied piece: a shift.
+                shift = orig_starts[k] - norm_starts[k]
+                yield start + shift, end + shift
+                continue
             orig_start = source(start)[0]
             orig_end = source(end - 1)[1]
             limit = source(end)[0] if end < size else len(original)

@@ -53,6 +53,8 @@ def chunks(tags: Sequence[str]) -> list[tuple[str, int, int]]:
     >>> chunks(["B-PERS", "I-PERS", "O", "I-LOC", "I-ORG", "B-ORG"])
     [('PERS', 0, 2), ('LOC', 3, 4), ('ORG', 4, 5), ('ORG', 5, 6)]
     """
+    if all(tag == "O" for tag in tags):
+        return []  # most sentences: nothing to read
     found: list[tuple[str, int, int]] = []
     start: int | None = None
     prev_prefix, prev_kind = "O", ""

@@ -2,7 +2,10 @@
 
 The dev split is the last 10% of the sentences of ANERcorp's training part
 (``arabic_ner.conll.split_train_dev``); the shipped model is trained on the other 90%.
-Scores use exact span matching with conlleval's rules, on the gold tokenization::
+Scores use exact span matching with conlleval's rules, on the gold tokenization, first
+sentence by sentence (the CRF alone), then with names propagated within runs of
+``--document-size`` sentences, as the pipeline does within one text (ANERcorp does not
+mark where its articles begin)::
 
     .venv/bin/python bench/accuracy.py --conll ../shared/data/ner/anercorp/train.txt
 """
@@ -25,6 +28,12 @@ def main() -> None:
     parser.add_argument("--conll", type=Path, default=DEFAULT, help="ANERcorp training file")
     parser.add_argument("--model", help="model folder (default: the shipped model)")
     parser.add_argument("--dev-fraction", type=float, default=0.1)
+    parser.add_argument(
+        "--document-size",
+        type=int,
+        default=20,
+        help="also score with names propagated within runs of N sentences (default: 20)",
+    )
     args = parser.parse_args()
 
     _, dev = split_train_dev(read_conll(args.conll), args.dev_fraction)
@@ -36,6 +45,13 @@ def main() -> None:
     print(f"dev: last {args.dev_fraction:.0%} of {args.conll.name}: {len(dev)} sentences")
     print(report.format())
     print(f"tagging the dev split took {seconds:.2f} s ({report.tokens / seconds:,.0f} tokens/s)")
+    if args.document_size:
+        documents = evaluate(backend, dev, document_size=args.document_size)
+        print(
+            f"\nwith document consistency, documents of {args.document_size} sentences "
+            "(as the pipeline does within a text):"
+        )
+        print(documents.format())
 
 
 if __name__ == "__main__":
