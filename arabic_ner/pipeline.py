@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -72,8 +74,11 @@ class _WorkerSpec:
 _WORKER: Pipeline | None = None
 
 
-def _init_worker(spec: _WorkerSpec) -> None:
+def _init_worker(spec: _WorkerSpec, inherited: Pipeline | None = None) -> None:
     global _WORKER
+    if inherited is not None:  # forked: the parent's pipeline, model loaded, is here already
+        _WORKER = inherited
+        return
     _WORKER = Pipeline(
         load_backend(spec.backend, spec.path),
         normalize_config=spec.normalize_config,
@@ -235,8 +240,9 @@ class Pipeline:
 
         With ``as_tuples=True`` the input is ``(text, context)`` pairs and the output
         ``(entities, context)`` pairs, so an id travels with its text. ``n_process > 1``
-        tags in that many worker processes (``-1``: one per CPU), each loading the model
-        once; at most ``2 * n_process`` batches of ``batch_size`` texts are in flight, so
+        tags in that many worker processes (``-1``: one per CPU): forked with the model
+        already loaded on Linux when no other thread runs, else spawned, each loading it
+        once. At most ``2 * n_process`` batches of ``batch_size`` texts are in flight, so
         the input is never read far ahead.
 
         >>> nlp = load()
@@ -262,9 +268,13 @@ class Pipeline:
             self.types,
             self.aliases_path,
         )
-        # spawn, not fork: a forked CRFsuite tagger or a parent's threads are not safe to share.
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(n_process, initializer=_init_worker, initargs=(spec,)) as pool:
+        # Fork where it is safe (Linux, and no other thread in this process that a child
+        # could inherit mid-operation): workers start with the model already in memory.
+        # Elsewhere spawn, and each worker loads the model once.
+        forking = sys.platform == "linux" and threading.active_count() == 1
+        context = multiprocessing.get_context("fork" if forking else "spawn")
+        initargs: tuple[Any, ...] = (spec, self) if forking else (spec,)
+        with context.Pool(n_process, initializer=_init_worker, initargs=initargs) as pool:
             pending: deque[tuple[AsyncResult[list[list[Entity]]], list[Any]]] = deque()
             for chunk, contexts in batches:
                 pending.append((pool.apply_async(_work, (chunk,)), contexts))

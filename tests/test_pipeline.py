@@ -196,3 +196,13 @@ def test_rule_entity_inside_a_name_is_dropped(nlp: Pipeline) -> None:
     found = nlp("وصل الى شارع 30 يونيو في القاهرة")
     spans = [(e.start, e.end) for e in found]
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+def test_pipe_spawns_workers_when_forking_is_unsafe(
+    nlp: Pipeline, sample_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # as if a thread were running
+    texts = [p for p in sample_text.split("\n") if p.strip()]
+    assert list(nlp.pipe(texts, batch_size=3, n_process=2)) == [nlp(t) for t in texts]
