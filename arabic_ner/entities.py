@@ -185,14 +185,15 @@ def entities_from_labels(
             if size:
                 start = normalized.to_original(first.norm_start + size, first.norm_end)[0]
         surface = stem + normalized.text[first.norm_end : last.norm_end]
+        text = original[start : last.end]
         found.append(
             Entity(
-                original[start : last.end],
+                text,
                 EntityType(kind),
                 start + offset,
                 last.end + offset,
                 min(scores[i:j]),
-                surface,
+                text if surface == text else surface,  # one string, not two equal ones
             )
         )
     return found
