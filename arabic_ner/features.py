@@ -116,7 +116,10 @@ class FeatureExtractor:
                 merged.setdefault(key, set()).update("m" + kind for kind in kinds)
             self._lists = Gazetteer(merged)
         self._cache: dict[tuple[str, TokenKind], tuple[str, tuple[list[str], ...]]] = {}
-        self._weights: dict[tuple[str, TokenKind], tuple[str, FloatArray]] = {}
+        self._type_ids: dict[tuple[str, TokenKind], int] = {}  # word type -> row of _table
+        self._stems: list[str] = []  # stem of each word type, by row
+        self._table: FloatArray = np.zeros((0, len(_WINDOW) + 1, 0))
+        self._table_crf: LinearChainCRF | None = None
         self._bigrams: (
             tuple[LinearChainCRF, dict[tuple[str, str], int], dict[tuple[str, str], int]] | None
         ) = None
@@ -241,16 +244,25 @@ class FeatureExtractor:
             self._bigrams = (crf, before, after)
         return self._bigrams[1], self._bigrams[2]
 
-    def _weights_of(
-        self, key: tuple[str, TokenKind], crf: LinearChainCRF
-    ) -> tuple[str, FloatArray]:
-        """Sum the weights of a word type's features for each window slot, and cache them."""
+    def _type_id(self, key: tuple[str, TokenKind], crf: LinearChainCRF) -> int:
+        """Add a word type: sum the weights of its features for each window slot.
+
+        The sums live in one growing array, a row per word type, so that a sentence's
+        rows are gathered with one numpy index.
+        """
+        if self._table_crf is not crf or len(self._type_ids) >= _CACHE_LIMIT:
+            self._type_ids.clear()
+            self._stems.clear()
+            self._table = np.zeros((1024, len(_WINDOW) + 1, len(crf.labels)))
+            self._table_crf = crf
         stem, lists = self._word(*key)
-        table = crf.slot_weights(lists)
-        if len(self._weights) >= _CACHE_LIMIT:
-            self._weights.clear()
-        self._weights[key] = (stem, table)
-        return stem, table
+        index = len(self._stems)
+        if index == len(self._table):
+            self._table = np.concatenate([self._table, np.zeros_like(self._table)])
+        self._table[index] = crf.slot_weights(lists)
+        self._stems.append(stem)
+        self._type_ids[key] = index
+        return index
 
     def emissions(
         self, words: Sequence[str], kinds: Sequence[TokenKind], crf: LinearChainCRF
@@ -261,12 +273,16 @@ class FeatureExtractor:
         weights of a word's own and neighbour features are summed once per word type.
         """
         n = len(words)
-        lookup = self._weights.get
-        entries = [
-            lookup(key) or self._weights_of(key, crf) for key in zip(words, kinds, strict=True)
+        if self._table_crf is not crf:
+            self._type_id((words[0], kinds[0]), crf)  # starts the table for this model
+        keys = list(zip(words, kinds, strict=True))
+        found = [self._type_ids.get(key) for key in keys]
+        ids = [
+            self._type_id(key, crf) if i is None else i for i, key in zip(found, keys, strict=True)
         ]
-        stems = [stem for stem, _ in entries]
-        stacked = np.stack([table for _, table in entries])  # (tokens, 5 slots, labels)
+        all_stems = self._stems
+        stems = [all_stems[i] for i in ids]
+        stacked = self._table[ids]  # (tokens, 5 slots: own, -2, -1, +1, +2, labels)
         scores: FloatArray = stacked[:, 0].copy()
         scores[1:] += stacked[:-1, 2]  # features a token shows as the previous word
         scores[:-1] += stacked[1:, 3]  # ... as the next word

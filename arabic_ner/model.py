@@ -200,7 +200,8 @@ class CRFBackend:
             for s in sentences
         ]
         paths = crf.viterbi(emissions)
-        named = [k for k, path in enumerate(paths) if any(y != self._outside for y in path)]
+        outside = self._outside
+        named = [k for k, path in enumerate(paths) if path.count(outside) != len(path)]
         scores: list[list[float]] = [[1.0] * len(path) for path in paths]
         if named:
             marginals = crf.marginals([emissions[k] for k in named])
