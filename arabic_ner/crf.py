@@ -92,10 +92,6 @@ class LinearChainCRF:
             np.add.at(table, where, self.state_weights[rows])
         return table
 
-    def rows_of(self, features: Iterable[str]) -> list[int]:
-        """Return the weight rows of the known ``features``."""
-        return [r for r in map(self.attributes.get, features) if r is not None]
-
     def viterbi(self, emissions: Sequence[FloatArray]) -> list[list[int]]:
         """Return the best label indices of each sentence, given its (n, labels) scores."""
         batch, lengths, longest = _pad(emissions)

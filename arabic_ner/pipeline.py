@@ -5,9 +5,17 @@
 >>> [(e.type.value, e.text) for e in nlp("وصل الرئيس الروسي فلاديمير بوتين الى موسكو")]
 [('PERS', 'فلاديمير بوتين'), ('LOC', 'موسكو')]
 
+For each text: normalize (``normalize.py``), tokenize and split sentences
+(``tokenize.py``), tag the sentences of many texts in one batch (``model.py``), propagate
+confident names within each text (``consistency.py``), build name entities
+(``entities.py``), add dates, numbers and amounts (``rules.py``), then canonical names
+and clusters (``aliases.py``).
+
 A text is processed in pieces of at most :data:`CHUNK_CHARS` characters, cut at line
-breaks (or, failing that, at spaces), so a 50 MB string costs time linear in its size and
-memory bounded by a piece. Offsets always point into the whole original string.
+breaks (or, failing that, at spaces), and tagged in batches of about
+:data:`BATCH_TOKENS` tokens, so a 50 MB string costs time linear in its size and working
+memory bounded by a batch; only the list of entities returned grows with the text.
+Offsets always point into the whole original string.
 """
 
 from __future__ import annotations
