@@ -79,7 +79,7 @@ def split_proclitic(
 
     def seen(w: str) -> int:
         n = lexicon.counts.get(w, 0)
-        return n + extra.get(w, 0) if extra else n
+        return n + extra.get(w, 0) if extra is not None else n
 
     names = lexicon.names
     if word in names:

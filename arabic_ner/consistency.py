@@ -62,9 +62,13 @@ def propagate(
     if not sources:
         return [(list(labels), list(scores)) for labels, scores in tagged]
     names = Gazetteer({key: {kind} for key, (kind, _) in sources.items()})
+    first_words = {key.split(" ", 1)[0] for key in sources}
     out: list[Tagged] = []
     for words, (labels, scores) in zip(stems, tagged, strict=True):
         labels, scores = list(labels), list(scores)
+        if first_words.isdisjoint(words):
+            out.append((labels, scores))  # no mention of a known name can start here
+            continue
         # Longest matches first, each only over tokens still outside any entity.
         for start, end, kind in sorted(names.matches(words), key=lambda m: m[0] - m[1]):
             joins_next = end < len(labels) and labels[end].startswith("I-")

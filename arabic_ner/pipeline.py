@@ -25,7 +25,7 @@ import os
 import sys
 import threading
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
@@ -109,6 +109,31 @@ class _Piece:
     offset: int  # where the piece starts in that text
     normalized: Normalized
     sentences: list[list[Token]]
+
+
+class _WordCounts(Mapping[str, int]):
+    """How often each normalized word occurs in a piece, counted on first use.
+
+    Only an entity that starts with a proclitic the lexicon cannot decide needs them.
+    """
+
+    def __init__(self, sentences: list[list[Token]]) -> None:
+        self._sentences = sentences
+        self._counts: Counter[str] | None = None
+
+    def _all(self) -> Counter[str]:
+        if self._counts is None:
+            self._counts = Counter(t.norm for sentence in self._sentences for t in sentence)
+        return self._counts
+
+    def __getitem__(self, word: str) -> int:
+        return self._all()[word]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class Pipeline:
@@ -200,7 +225,7 @@ class Pipeline:
 
     def _names_of(self, piece: _Piece, tagged: list[tuple[list[str], list[float]]]) -> list[Entity]:
         lexicon = self.backend.lexicon
-        counts = Counter(t.norm for sentence in piece.sentences for t in sentence)
+        counts = _WordCounts(piece.sentences)
         if self.consistency:
             tagged = propagate(piece.sentences, tagged, self._stem)
         names: list[Entity] = []
