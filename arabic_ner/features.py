@@ -120,6 +120,8 @@ class FeatureExtractor:
         self._stems: list[str] = []  # stem of each word type, by row
         self._table: FloatArray = np.zeros((0, len(_WINDOW) + 1, 0))
         self._table_crf: LinearChainCRF | None = None
+        self._table_bos: FloatArray = np.zeros(0)  # weights of BOS and EOS under _table_crf
+        self._table_eos: FloatArray = np.zeros(0)
         self._bigrams: (
             tuple[LinearChainCRF, dict[tuple[str, str], int], dict[tuple[str, str], int]] | None
         ) = None
@@ -255,6 +257,8 @@ class FeatureExtractor:
             self._stems.clear()
             self._table = np.zeros((1024, len(_WINDOW) + 1, len(crf.labels)))
             self._table_crf = crf
+            self._table_bos = crf.weights_of(["BOS"])
+            self._table_eos = crf.weights_of(["EOS"])
         stem, lists = self._word(*key)
         index = len(self._stems)
         if index == len(self._table):
@@ -288,8 +292,8 @@ class FeatureExtractor:
         scores[:-1] += stacked[1:, 3]  # ... as the next word
         scores[2:] += stacked[:-2, 1]
         scores[:-2] += stacked[2:, 4]
-        scores[: min(n, 2)] += crf.weights_of(["BOS"])
-        scores[max(n - 2, 0) :] += crf.weights_of(["EOS"])
+        scores[: min(n, 2)] += self._table_bos
+        scores[max(n - 2, 0) :] += self._table_eos
         positions: list[int] = []
         rows: list[int] = []
         before, after = self._bigram_rows(crf)

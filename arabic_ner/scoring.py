@@ -53,12 +53,15 @@ def chunks(tags: Sequence[str]) -> list[tuple[str, int, int]]:
     >>> chunks(["B-PERS", "I-PERS", "O", "I-LOC", "I-ORG", "B-ORG"])
     [('PERS', 0, 2), ('LOC', 3, 4), ('ORG', 4, 5), ('ORG', 5, 6)]
     """
-    if all(tag == "O" for tag in tags):
+    if tags.count("O") == len(tags):
         return []  # most sentences: nothing to read
     found: list[tuple[str, int, int]] = []
     start: int | None = None
     prev_prefix, prev_kind = "O", ""
     for position, tag in enumerate(tags):
+        if tag == "O" and start is None:
+            prev_prefix, prev_kind = "O", ""
+            continue  # outside, as before: nothing to close or open
         prefix, kind = _split_tag(tag, position)
         if start is not None and _ends_before(prev_prefix, prev_kind, prefix, kind):
             found.append((prev_kind, start, position))
