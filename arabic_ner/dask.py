@@ -73,14 +73,15 @@ def _require(module: str) -> None:
         ) from error
 
 
-def _entities(nlp: Pipeline, text: str, types: frozenset[str] | None) -> EntityDicts:
-    return [e.to_dict() for e in nlp(text) if types is None or e.type.value in types]
+def _entities(nlp: Pipeline, text: str) -> EntityDicts:
+    return [e.to_dict() for e in nlp(text)]  # nlp was loaded with the wanted types
 
 
 def _tag_texts(texts: Iterable[Any], spec: _Spec) -> list[EntityDicts]:
     with _LOCK:
-        nlp = load(spec.model)
-        return [_entities(nlp, check_text(text), spec.types) for text in texts]
+        nlp = load(spec.model, types=spec.types)
+        # pipe: the partition's sentences are tagged in batches (see Pipeline.pipe).
+        return [[e.to_dict() for e in found] for found in nlp.pipe(list(texts))]
 
 
 def extract_bag(
@@ -130,7 +131,7 @@ def _tag_record(nlp: Pipeline, record: Any, spec: _RecordSpec) -> dict[str, Any]
         out[spec.entities_field] = None
         out[spec.error_field] = str(error)
         return out
-    out[spec.entities_field] = _entities(nlp, text, spec.tagging.types)
+    out[spec.entities_field] = _entities(nlp, text)
     if spec.error_field is not None:
         out[spec.error_field] = None
     return out
@@ -138,7 +139,7 @@ def _tag_record(nlp: Pipeline, record: Any, spec: _RecordSpec) -> dict[str, Any]
 
 def _tag_records(records: Iterable[Any], spec: _RecordSpec) -> list[dict[str, Any]]:
     with _LOCK:
-        nlp = load(spec.tagging.model)
+        nlp = load(spec.tagging.model, types=spec.tagging.types)
         return [_tag_record(nlp, record, spec) for record in records]
 
 
@@ -182,7 +183,7 @@ def _tag_frame(part: pd.DataFrame, spec: _FrameSpec) -> pd.DataFrame:
     found: list[EntityDicts | None] = []
     errors: list[str | None] = []
     with _LOCK:
-        nlp = load(spec.tagging.model)
+        nlp = load(spec.tagging.model, types=spec.tagging.types)
         for label, value in part[spec.column].items():
             shown = repr(label) if isinstance(label, str) else str(label)  # not np.int64(1)
             where = f"column {spec.column!r} at index {shown}"
@@ -198,7 +199,7 @@ def _tag_frame(part: pd.DataFrame, spec: _FrameSpec) -> pd.DataFrame:
                 found.append(None)
                 errors.append(str(error))
                 continue
-            found.append(_entities(nlp, text, spec.tagging.types))
+            found.append(_entities(nlp, text))
             errors.append(None)
     columns = {spec.out_column: pd.Series(found, index=part.index, dtype=object)}
     if spec.error_column is not None:
