@@ -559,7 +559,7 @@ def run_extract(
     stderr = stderr if stderr is not None else sys.stderr
     out_path = None if output is None else Path(output)
     _check_inputs(inputs, options, out_path, stdin)
-    nlp = load(options.model)
+    nlp = load(options.model, types=options.types)  # skips the work for other types
     renderers: dict[str, Callable[[Record, Sequence[Entity]], str]] = {
         "jsonl": format_jsonl,
         "conll": functools.partial(format_conll, config=nlp.normalize_config),
@@ -824,8 +824,6 @@ def _write_records(
     try:
         for found, context in pairs:
             record = cast(Record, context)
-            if options.types is not None:
-                found = [e for e in found if e.type in options.types]
             sink.write(render(record, found))
             sink.flush()
             written += 1
