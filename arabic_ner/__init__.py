@@ -14,6 +14,7 @@ from arabic_ner.entities import Entity, EntityType, Value
 from arabic_ner.errors import (
     ArabicNERError,
     BackendNotAvailableError,
+    ConfigError,
     DataFormatError,
     InputError,
     ModelError,
@@ -27,6 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ArabicNERError",
     "BackendNotAvailableError",
+    "ConfigError",
     "DataFormatError",
     "Entity",
     "EntityType",

@@ -4,11 +4,11 @@
 ``cluster`` number shared by all mentions of the same actor:
 
 1. a mention listed in the :class:`AliasTable` takes the table's canonical name, so
-   ``داعش`` and ``تنظيم الدولة الاسلامية`` both become ``الدولة الاسلامية``, and the
+   ``داعش`` and ``تنظيم الدولة الاسلامية`` both become ``الدولة الإسلامية``, and the
    table's type: the table is curated, the tagger sometimes confuses ORG and PERS
    (``فرانس برس``);
 2. a one-word person mention that is the last word (family name) of a longer person
-   mention in the same document joins the nearest such mention before it (else the first
+   mention in the same text joins the nearest such mention before it (else the first
    after it): ``بوتين`` after ``فلاديمير بوتين``;
 3. mentions with the same normalized form and type are one actor;
 4. the canonical name of an actor the table does not list is its longest mention.
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +34,8 @@ from arabic_ner.errors import DataFormatError
 from arabic_ner.gazetteer import phrase_key
 
 __all__ = ["AliasTable", "resolve"]
+
+_NAME_TYPE_NAMES = frozenset(t.value for t in NAME_TYPES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,7 @@ class AliasTable:
             if not line.strip() or line.startswith("#"):
                 continue
             fields = line.split("\t")
-            if len(fields) != 3 or fields[1] not in EntityType.__members__:
+            if len(fields) != 3 or fields[1] not in _NAME_TYPE_NAMES:
                 raise DataFormatError(
                     f"{source}:{number}: expected 'canonical<TAB>TYPE<TAB>alias|alias' with "
                     f"TYPE one of PERS, LOC, ORG, MISC; found {line!r}"
@@ -116,15 +119,16 @@ def resolve(entities: Sequence[Entity], table: AliasTable) -> list[Entity]:
         else:
             actor[i] = (e.type.value, e.normalized)
     persons = [i for i in names if entities[i].type is EntityType.PERS]
+    full_names: dict[str, list[int]] = {}  # family name -> full-name mentions, in order
+    for j in persons:
+        words = entities[j].normalized.split()
+        if len(words) > 1:
+            full_names.setdefault(words[-1], []).append(j)
     for i in persons:
-        words = entities[i].normalized.split()
-        if len(words) != 1 or actor[i][0] == "table":
-            continue
-        fuller = [j for j in persons if len(entities[j].normalized.split()) > 1]
-        fuller = [j for j in fuller if entities[j].normalized.split()[-1] == words[0]]
-        if fuller:
-            before = [j for j in fuller if j < i]
-            actor[i] = actor[before[-1] if before else fuller[0]]
+        fuller = full_names.get(entities[i].normalized)
+        if fuller and actor[i][0] != "table":
+            at = bisect_left(fuller, i)  # the nearest full name before, else the first after
+            actor[i] = actor[fuller[at - 1] if at else fuller[0]]
     numbers: dict[tuple[str, ...], int] = {}
     longest: dict[tuple[str, ...], str] = {}
     for i in names:

@@ -56,6 +56,14 @@ class Lexicon:
         """Return how often ``word`` was seen; 0 if never."""
         return self.counts.get(word, 0)
 
+    def stem(self, word: str) -> str:
+        """Return ``word`` without its proclitic (see :func:`split_proclitic`).
+
+        >>> Lexicon({"موسكو": 3}).stem("وموسكو")
+        'موسكو'
+        """
+        return split_proclitic(word, self)[1]
+
 
 def split_proclitic(
     word: str, lexicon: Lexicon, extra: Mapping[str, int] | None = None

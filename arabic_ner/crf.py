@@ -4,8 +4,9 @@ CRFsuite trains the model; this module tags with it. Why not CRFsuite's own tagg
 it takes every feature of every token as a string and looks each one up, which costs
 more than everything else in the pipeline together. Here the weights of a word's
 features are summed once per word type (``features.py`` caches the sums), so a token
-costs a few vector additions, and Viterbi and forward-backward run over all sentences of
-a text at once, one numpy step per position instead of one Python step per token.
+costs a few vector additions, and Viterbi and forward-backward run over a batch of
+sentences at once (up to 256 of similar length, from many texts; see ``model.py``), one
+numpy step per position instead of one Python step per token.
 
 The model is the one CRFsuite defines (CRF1d): the score of a label sequence is the sum
 of the weights of (attribute, label) pairs that fire plus label-to-label transition

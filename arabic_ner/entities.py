@@ -84,7 +84,7 @@ class Entity:
     proclitic (``للعراق`` gives ``العراق``). Entities sort by ``(start, end)``.
 
     ``value`` is set for DATE, TIME, NUM, MONEY and PERCENT entities. ``canonical`` is
-    the canonical name of the actor a name refers to (``الدولة الاسلامية`` for ``داعش``),
+    the canonical name of the actor a name refers to (``الدولة الإسلامية`` for ``داعش``),
     and ``cluster`` numbers the mentions of one actor within a document; both are
     ``None`` where unknown.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ArabicNERError",
     "BackendNotAvailableError",
+    "ConfigError",
     "DataFormatError",
     "InputError",
     "ModelError",
@@ -32,6 +33,10 @@ class ModelError(ArabicNERError):
 
 class DataFormatError(ArabicNERError, ValueError):
     """A data file (CoNLL, gazetteer, JSONL record) is malformed; the message names the line."""
+
+
+class ConfigError(ArabicNERError, ValueError):
+    """An option has a value it cannot take (``batch_size=0``, an unknown entity type)."""
 
 
 class BackendNotAvailableError(ArabicNERError, ImportError):

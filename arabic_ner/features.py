@@ -33,7 +33,9 @@ __all__ = ["FEATURE_VERSION", "FeatureExtractor", "core_of"]
 
 FEATURE_VERSION = 3
 
-_CACHE_LIMIT = 500_000  # word types kept before the cache is cleared (bounds memory)
+# Word types kept before a cache is emptied: bounds memory (about 0.5 KiB a type for the
+# tagging table, a few KiB for the feature strings that only training keeps).
+_CACHE_LIMIT = 200_000
 _WINDOW = (-2, -1, 1, 2)
 # Which word features a neighbour at each offset contributes (names from _word_features).
 _NEIGHBOUR_KEYS = {
@@ -108,7 +110,6 @@ class FeatureExtractor:
         self.namelike_guesses = namelike_guesses or {}
         # The names tagged in the training data, matched like a gazetteer (see train.py);
         # both lists go into one automaton, memory types marked "m", so one pass finds all.
-        self.memory = memory
         self._lists = gazetteer
         if memory is not None and memory.entries:
             merged: dict[str, set[str]] = {k: set(v) for k, v in gazetteer.entries.items()}
@@ -128,7 +129,7 @@ class FeatureExtractor:
 
     def stem(self, word: str) -> str:
         """Return the word without its proclitic, as the features see it."""
-        return split_proclitic(word, self.lexicon)[1]
+        return self.lexicon.stem(word)
 
     def _word_features(self, word: str, kind: TokenKind) -> dict[str, str]:
         features = {"k": kind.value, "w": word}
@@ -167,33 +168,31 @@ class FeatureExtractor:
             features["s"] = word
         return features
 
-    def _word(self, word: str, kind: TokenKind) -> tuple[str, tuple[list[str], ...]]:
-        """Return (stem, feature lists for offsets 0, -2, -1, +1, +2), cached per type."""
-        key = (word, kind)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
+    def _word_lists(self, word: str, kind: TokenKind) -> tuple[str, tuple[list[str], ...]]:
+        """Return (stem, feature strings for window slots own, -2, -1, +1, +2)."""
         features = self._word_features(word, kind)
         own = [f"{name}={value}" for name, value in features.items()]
         around = tuple(
             [f"{offset:+d}{name}={features[name]}" for name in names if name in features]
             for offset, names in _NEIGHBOUR_KEYS.items()
         )
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        cached = (features["s"], (own, *around))
-        self._cache[key] = cached
-        return cached
+        return features["s"], (own, *around)
 
-    def _list_hits(self, stems: Sequence[str]) -> list[tuple[int, int, str]]:
-        """Gazetteer matches, and training-name matches tagged ``m`` + type."""
-        return self._lists.matches(stems)
+    def _word(self, word: str, kind: TokenKind) -> tuple[str, tuple[list[str], ...]]:
+        """:meth:`_word_lists`, cached per word type (training builds every sentence)."""
+        key = (word, kind)
+        cached = self._cache.get(key)
+        if cached is None:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            cached = self._cache[key] = self._word_lists(word, kind)
+        return cached
 
     def _context(self, stems: Sequence[str]) -> list[list[str]]:
         """Features that depend on a token's neighbours: stem bigrams and gazetteer hits."""
         n = len(stems)
         hits: list[list[str]] = [[] for _ in range(n)]
-        for start, end, tag in self._list_hits(stems):
+        for start, end, tag in self._lists.matches(stems):
             hits[start].append(f"{tag}-B")
             for i in range(start + 1, end):
                 hits[i].append(f"{tag}-I")
@@ -252,14 +251,7 @@ class FeatureExtractor:
         The sums live in one growing array, a row per word type, so that a sentence's
         rows are gathered with one numpy index.
         """
-        if self._table_crf is not crf or len(self._type_ids) >= _CACHE_LIMIT:
-            self._type_ids.clear()
-            self._stems.clear()
-            self._table = np.zeros((1024, len(_WINDOW) + 1, len(crf.labels)))
-            self._table_crf = crf
-            self._table_bos = crf.weights_of(["BOS"])
-            self._table_eos = crf.weights_of(["EOS"])
-        stem, lists = self._word(*key)
+        stem, lists = self._word_lists(*key)  # not kept: the row of sums is what is reused
         index = len(self._stems)
         if index == len(self._table):
             self._table = np.concatenate([self._table, np.zeros_like(self._table)])
@@ -277,8 +269,15 @@ class FeatureExtractor:
         weights of a word's own and neighbour features are summed once per word type.
         """
         n = len(words)
-        if self._table_crf is not crf:
-            self._type_id((words[0], kinds[0]), crf)  # starts the table for this model
+        if self._table_crf is not crf or len(self._type_ids) + n > _CACHE_LIMIT:
+            # A new table for this model, or a full one emptied: before the sentence, so
+            # that no row gathered for it can disappear.
+            self._type_ids.clear()
+            self._stems.clear()
+            self._table = np.zeros((1024, len(_WINDOW) + 1, len(crf.labels)))
+            self._table_crf = crf
+            self._table_bos = crf.weights_of(["BOS"])
+            self._table_eos = crf.weights_of(["EOS"])
         keys = list(zip(words, kinds, strict=True))
         found = [self._type_ids.get(key) for key in keys]
         ids = [
@@ -307,7 +306,7 @@ class FeatureExtractor:
             if row is not None:
                 positions.append(i - 1)
                 rows.append(row)
-        for start, end, listed in self._list_hits(stems):
+        for start, end, listed in self._lists.matches(stems):
             for i in range(start, end):
                 tag = f"{listed}-B" if i == start else f"{listed}-I"
                 for j, name in ((i, "g"), (i + 1, "-1g"), (i - 1, "+1g")):

@@ -1,7 +1,7 @@
 """Taggers behind one small protocol, and the shipped CRF model.
 
-A :class:`Backend` takes the tokens of one sentence and returns a BIO label and a
-confidence per token. The registry :data:`BACKENDS` maps names to loaders; the default,
+A :class:`Backend` takes a batch of sentences (their tokens) and returns, for each, a BIO
+label and a confidence per token. The registry :data:`BACKENDS` maps names to loaders; the default,
 ``"crf"``, is a CRF (python-crfsuite) trained by this project, which ships in the package
 as a folder of seven files:
 

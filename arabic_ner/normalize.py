@@ -50,7 +50,8 @@ class NormalizeConfig:
         persian_letters: fold Persian, Urdu and Maghrebi letters (``ک ی پ ڤ`` ...) to Arabic.
         digits: Arabic-Indic and Persian digits to ASCII, Arabic decimal/thousands/percent signs
             to ``. , %``.
-        presentation_forms: unfold presentation forms and ligatures (``ﻻ``, ``ﷲ``) to letters.
+        presentation_forms: unfold presentation forms and one-word ligatures (``ﻻ``, ``ﷲ``)
+            to letters; ligatures of several words (``ﷺ``) are left as they are.
         format_chars: remove zero-width and bidirectional control characters.
         html: decode HTML entities (``&amp;``, ``&#1576;``) and drop a stray ``&`` glued to
             the start of an Arabic word (``&من`` → ``من``).
@@ -195,6 +196,7 @@ class Normalized:
 
 
 _TRAILING_MARKS = regex.compile(r"[\p{M}\u0640]*")
+_ONE_WORD = regex.compile(r"[\p{L}\p{M}]+")
 
 
 @lru_cache(maxsize=1)
@@ -224,7 +226,6 @@ class _Plan:
     deleted: frozenset[str]
     expansions: dict[str, str]  # single characters replaced by another length
     pattern: regex.Pattern[str] | None  # finds everything that changes length
-    html: bool
 
 
 @lru_cache(maxsize=16)
@@ -259,8 +260,10 @@ def _plan(config: NormalizeConfig) -> _Plan:
                 deleted.add(src)
             elif len(done) == 1:
                 folds[src] = done
-            else:
+            elif _ONE_WORD.fullmatch(done):
                 expansions[src] = done
+            # else: a ligature of several words (ﷺ, ﷻ) stays one character, so that one
+            # original character never becomes several tokens sharing one span.
     alternatives = []
     if config.html:
         alternatives.append(
@@ -277,7 +280,6 @@ def _plan(config: NormalizeConfig) -> _Plan:
         deleted=frozenset(deleted),
         expansions=expansions,
         pattern=pattern,
-        html=config.html,
     )
 
 

@@ -7,7 +7,8 @@
 
 For each text: normalize (``normalize.py``), tokenize and split sentences
 (``tokenize.py``), tag the sentences of many texts in one batch (``model.py``), propagate
-confident names within each text (``consistency.py``), build name entities
+confident names within each text, or each 100,000-character piece of a longer one
+(``consistency.py``), build name entities
 (``entities.py``), add dates, numbers and amounts (``rules.py``), then canonical names
 and clusters (``aliases.py``).
 
@@ -34,10 +35,9 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 from arabic_ner.aliases import AliasTable, default_aliases, resolve
-from arabic_ner.clitics import split_proclitic
 from arabic_ner.consistency import propagate
 from arabic_ner.entities import NAME_TYPES, Entity, EntityType, entities_from_labels
-from arabic_ner.errors import check_text
+from arabic_ner.errors import ConfigError, InputError, check_text
 from arabic_ner.model import Backend, load_backend
 from arabic_ner.normalize import NormalizeConfig, Normalized, normalize
 from arabic_ner.rules import RULE_TYPES, rule_entities
@@ -145,6 +145,9 @@ class Pipeline:
     what is found (default: every :class:`EntityType`); work for the other types is
     skipped. Name entities get a ``canonical`` name and a per-text ``cluster`` from the
     shipped alias table, plus ``aliases`` (a path) if given (see ``aliases.py``).
+
+    A pipeline may be shared between threads; their calls run one at a time. For
+    parallel work use processes: ``pipe(n_process=N)``, or one ``load()`` per process.
     """
 
     def __init__(
@@ -159,13 +162,13 @@ class Pipeline:
         self.backend = backend
         self.normalize_config = normalize_config or NormalizeConfig()
         self.consistency = consistency
+        self._lock = threading.Lock()
         self.types = frozenset(EntityType) if types is None else _entity_types(types)
         self.aliases_path = str(aliases) if aliases is not None else None
         table = default_aliases()
         self.aliases = table.merged(AliasTable.read(aliases)) if aliases is not None else table
         self._names = bool(self.types & NAME_TYPES)
-        lexicon = backend.lexicon
-        self._stem = lru_cache(maxsize=200_000)(lambda w: split_proclitic(w, lexicon)[1])
+        self._stem = lru_cache(maxsize=200_000)(backend.lexicon.stem)
         self._rules = self.types & RULE_TYPES
 
     def __repr__(self) -> str:
@@ -175,6 +178,12 @@ class Pipeline:
         """Return the entities of ``text``, sorted by position, never overlapping."""
         return self._many([check_text(text)])[0]
 
+    def __getstate__(self) -> None:
+        raise TypeError(
+            "a Pipeline cannot be pickled (its model is loaded in memory): send the model "
+            "path and call arabic_ner.load(path) in the other process, or use pipe(n_process=N)"
+        )
+
     def _many(self, texts: Sequence[str]) -> list[list[Entity]]:
         """Return the entities of each text; sentences are tagged in batches across texts.
 
@@ -182,6 +191,10 @@ class Pipeline:
         a batch holds at most about :data:`BATCH_TOKENS` tokens, which bounds memory
         however long one text is.
         """
+        with self._lock:  # the feature caches are not safe to grow from two threads at once
+            return self._many_unlocked(texts)
+
+    def _many_unlocked(self, texts: Sequence[str]) -> list[list[Entity]]:
         found: list[list[Entity]] = [[] for _ in texts]
         batch: list[_Piece] = []
         size = 0
@@ -283,11 +296,11 @@ class Pipeline:
         [['بيروت'], ['دمشق']]
         """
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
         if n_process == -1:
             n_process = os.cpu_count() or 1
         if n_process < 1:
-            raise ValueError(f"n_process must be -1 or at least 1, got {n_process}")
+            raise ConfigError(f"n_process must be -1 or at least 1, got {n_process}")
         batches = _checked_batches(texts, batch_size, as_tuples)
         if n_process == 1:
             for chunk, contexts in batches:
@@ -331,7 +344,7 @@ def _checked_batches(
         for item in batch:
             if as_tuples:
                 if not (isinstance(item, tuple) and len(item) == 2):
-                    raise TypeError(
+                    raise InputError(
                         f"texts[{position}] must be a (text, context) pair with as_tuples=True, "
                         f"got {type(item).__name__}"
                     )
@@ -348,10 +361,10 @@ def _entity_types(types: Iterable[EntityType | str]) -> frozenset[EntityType]:
     if isinstance(types, str):
         types = types.split(",")
     try:
-        return frozenset(EntityType(t) for t in types)
+        return frozenset(EntityType(t.strip().upper() if isinstance(t, str) else t) for t in types)
     except ValueError as error:
         known = ", ".join(t.value for t in EntityType)
-        raise ValueError(f"{error}; entity types are {known}") from error
+        raise ConfigError(f"{error}; entity types are {known}") from error
 
 
 def _merge(names: list[Entity], rules: list[Entity]) -> list[Entity]:

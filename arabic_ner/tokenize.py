@@ -74,7 +74,7 @@ class Token(NamedTuple):
 
 _TOKEN = regex.compile(
     r"(?V1)"
-    r"(?P<WORD>[[\p{scx=Arabic}\p{M}]&&[\p{L}\p{M}]]+)"
+    r"(?P<WORD>[\p{scx=Arabic}&&[\p{L}\p{M}]]+)"
     r"|(?P<NUMBER>\p{Nd}+(?:[.,]\p{Nd}+)*)"
     r"|(?P<FOREIGN>[[\p{L}\p{M}]--[\p{scx=Arabic}]]+(?:['’-][[\p{L}\p{M}]--[\p{scx=Arabic}]]+)*)"
     r"|(?P<PUNCT>\S)"

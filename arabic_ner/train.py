@@ -23,7 +23,7 @@ from typing import Any
 
 import pycrfsuite
 
-from arabic_ner.clitics import Lexicon, split_proclitic
+from arabic_ner.clitics import Lexicon
 from arabic_ner.conll import Sentence
 from arabic_ner.consistency import propagate
 from arabic_ner.features import FEATURE_VERSION, FeatureExtractor, core_of
@@ -287,10 +287,7 @@ def evaluate(backend: Backend, sentences: Iterable[Sentence], *, document_size: 
     tokens = [gold_tokens(s.tokens) for s in sentences]
     tagged = backend.tag(tokens)
     if document_size > 0:
-
-        def stem(word: str) -> str:
-            return split_proclitic(word, backend.lexicon)[1]
-
+        stem = backend.lexicon.stem
         tagged = [
             result
             for i in range(0, len(tokens), document_size)

@@ -75,7 +75,8 @@ DIACRITICS = (
     + [chr(c) for c in range(0x08E3, 0x0900)]
 )
 TATWEEL = ["\u0640"]
-# Zero-width and bidirectional controls: invisible, they split words for a regex.
+# Zero-width and bidirectional controls and variation selectors: invisible, they split
+# words for a regex (a selector is a combining mark of no script, glued to the next word).
 FORMAT_CHARS = [
     "\u00ad",  # soft hyphen
     "\u061c",  # arabic letter mark
@@ -95,6 +96,7 @@ FORMAT_CHARS = [
     "\u2068",
     "\u2069",  # word joiner, isolates
     "\ufeff",  # byte order mark / zero width no-break space
+    *(chr(c) for c in range(0xFE00, 0xFE10)),  # variation selectors (emoji style ️)
 ]
 
 

@@ -95,3 +95,20 @@ def _score(crf: LinearChainCRF, emissions: np.ndarray, ys: tuple[int, ...]) -> f
 def test_batching_does_not_change_results(nlp: Pipeline, sample_text: str) -> None:
     paragraphs = [p for p in sample_text.split("\n") if p.strip()]
     assert nlp._many(paragraphs) == [nlp(p) for p in paragraphs]
+
+
+def test_a_full_word_type_cache_is_emptied_between_sentences_not_inside_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import random
+
+    from arabic_ner import features
+
+    rng = random.Random(5)
+    letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+    texts = [" ".join("".join(rng.choices(letters, k=5)) for _ in range(30)) for _ in range(40)]
+    fresh = Pipeline(CRFBackend(default_model_path()))
+    expected = [fresh(t) for t in texts]
+    monkeypatch.setattr(features, "_CACHE_LIMIT", 100)  # a few sentences fill it
+    small = Pipeline(CRFBackend(default_model_path()))
+    assert list(small.pipe(texts, batch_size=4)) == expected

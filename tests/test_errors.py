@@ -81,3 +81,46 @@ def test_model_of_another_feature_version_is_refused(tmp_path: Path) -> None:
 def test_unknown_backend_lists_the_known_ones() -> None:
     with pytest.raises(ModelError, match="crf"):
         load_backend("nope")
+
+
+def test_bad_pipe_options_raise_config_errors_that_name_the_value() -> None:
+    nlp = arabic_ner.load()
+    with pytest.raises(arabic_ner.ConfigError, match="batch_size must be at least 1, got 0"):
+        list(nlp.pipe(["بيروت"], batch_size=0))
+    with pytest.raises(arabic_ner.ConfigError, match="n_process"):
+        list(nlp.pipe(["بيروت"], n_process=0))
+    with pytest.raises(arabic_ner.InputError, match=r"texts\[0\] must be a \(text, context\)"):
+        list(nlp.pipe(["بيروت"], as_tuples=True))
+
+
+def test_entity_types_are_read_in_any_case() -> None:
+    assert {e.type.value for e in extract_entities("زار بوتين دمشق", types={"pers"})} == {"PERS"}
+
+
+def test_a_pipeline_cannot_be_pickled_and_says_what_to_do() -> None:
+    import pickle
+
+    with pytest.raises(TypeError, match=r"arabic_ner\.load"):
+        pickle.dumps(arabic_ner.load())
+
+
+def test_one_pipeline_shared_by_threads_gives_the_same_results(sample_text: str) -> None:
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from arabic_ner.model import CRFBackend, default_model_path
+    from arabic_ner.pipeline import Pipeline
+
+    paragraphs = [p for p in sample_text.split("\n") if p.strip()] * 4
+    expected = [Pipeline(CRFBackend(default_model_path()))._many([p])[0] for p in paragraphs[:1]]
+    shared = Pipeline(CRFBackend(default_model_path()))  # empty caches, filled concurrently
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(shared, paragraphs))
+    finally:
+        sys.setswitchinterval(interval)
+    reference = Pipeline(CRFBackend(default_model_path()))
+    assert results == [reference(p) for p in paragraphs]
+    assert results[0] == expected[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +80,24 @@ def test_token_offsets_hold_on_generated_text(text: str) -> None:
 def test_marks_deleted_at_the_very_end_stay_with_the_last_token() -> None:
     assert surfaces("1437 هـ") == ["1437", "هـ"]
     assert surfaces("بوتينُ") == ["بوتينُ"]
+
+
+def test_a_ligature_of_several_words_stays_one_token() -> None:
+    tokens = tokenize("قال ﷺ النبي")
+    assert [t.text for t in tokens] == ["قال", "ﷺ", "النبي"]
+    assert len({(t.start, t.end) for t in tokens}) == len(tokens)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("بوتين ﷺﷻﷲﻻﺑ\u0651\u200f&a٣"), max_size=30))
+def test_no_two_tokens_share_a_span(text: str) -> None:
+    spans = [(t.start, t.end) for t in tokenize(text)]
+    assert len(set(spans)) == len(spans)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+def test_a_mark_of_another_script_is_not_part_of_an_arabic_word() -> None:
+    # U+FE0F (emoji variation selector) is a combining mark, but not an Arabic one.
+    tokens = tokenize("وصل الى ❤️موسكو")
+    assert tokens[-1].text == "موسكو" and tokens[-1].kind is TokenKind.WORD
+    assert all(t.kind is not TokenKind.WORD for t in tokens if "\ufe0f" in t.text)
