@@ -139,14 +139,7 @@ class Normalized:
                 else len(self.original)
             )
             return at, at
-        orig_start = self.alignment.char_source(start)[0]
-        orig_end = self.alignment.char_source(end - 1)[1]
-        limit = self.alignment.char_source(end)[0] if end < len(self.text) else len(self.original)
-        if orig_end < limit:
-            match = _TRAILING_MARKS.match(self.original, orig_end, limit)
-            if match is not None:
-                orig_end = match.end()
-        return orig_start, orig_end
+        return next(self.spans_to_original([(start, end)]))
 
     def spans_to_original(self, spans: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
         """Map sorted, non-overlapping normalized spans, as :meth:`to_original` does each.
