@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 from multiprocessing.pool import AsyncResult
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -376,7 +377,7 @@ def _merge(names: list[Entity], rules: list[Entity]) -> list[Entity]:
             j += 1
         if j == len(names) or names[j].start >= rule.end:
             kept.append(rule)
-    return sorted(names + kept)
+    return sorted(names + kept, key=attrgetter("start", "end"))
 
 
 def _emit(results: list[list[Entity]], contexts: list[Any], as_tuples: bool) -> Iterator[Any]:
