@@ -26,3 +26,20 @@ def test_every_public_name_exists_and_has_a_docstring() -> None:
 
 def test_package_is_typed() -> None:
     assert (Path(arabic_ner.__file__).parent / "py.typed").is_file()
+
+
+def test_readme_examples_print_what_readme_shows() -> None:
+    text = README.read_text(encoding="utf-8")
+    block = text.split("```python\nfrom arabic_ner import extract_entities", 1)[1]
+    block = block.split("```", 1)[0]
+    shown = [line[2:] for line in block.splitlines() if line.startswith("# ") and "..." not in line]
+    sample = (README.parent / "data" / "samples" / "palmyra_news_ar.txt").read_text("utf-8")
+    printed = [
+        f"{e.type} {e.text} {e.start} {e.end} {round(e.score, 2)}"
+        for e in arabic_ner.extract_entities(sample)
+    ]
+    assert shown and printed[: len(shown)] == shown
+
+    found = arabic_ner.load()("وصل الرئيس الروسي فلاديمير بوتين الى موسكو الخميس")
+    for item in map(repr, found):
+        assert item in text, item
