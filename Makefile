@@ -6,7 +6,7 @@ SHARED ?= ../shared
 ANERCORP := $(SHARED)/data/ner/anercorp/train.txt
 SAMPLE := data/samples/palmyra_news_ar.txt
 
-.PHONY: demo test lint bench evaluate model gazetteers charmap calendar aliases clean
+.PHONY: demo test lint bench evaluate crossval model gazetteers charmap calendar aliases clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: $(VENV)/.installed
 ## evaluate: dev F1 of the shipped model on the last 10% of ANERcorp's training part
 evaluate: $(VENV)/.installed
 	$(BIN)/python bench/accuracy.py --conll $(ANERCORP)
+
+## crossval: 5-fold cross-validation of the current code over the training split
+crossval: $(VENV)/.installed
+	$(BIN)/python bench/crossval.py --conll $(ANERCORP)
 
 ## model: retrain the shipped model (deterministic) from ../shared
 model: $(VENV)/.installed
