@@ -5,7 +5,7 @@ moves by about ±1.3 points from noise alone. This script is how model variants 
 compared (docs/model.md): the first 90% of the sentences (the shipped model's training
 data) is cut into five contiguous fifths; each fold trains on four and scores the fifth
 with exact span match (conlleval rules). The dev split is never used. Each fold takes
-about a minute and a half; ``--jobs 2`` runs two at a time::
+about a minute; ``--jobs 2`` runs two at a time (2.6 minutes in all here)::
 
     .venv/bin/python bench/crossval.py --conll ../shared/data/ner/anercorp/train.txt
 """
