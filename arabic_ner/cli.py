@@ -16,7 +16,8 @@ from pathlib import Path
 from arabic_ner import __version__
 from arabic_ner.corpus import DEFAULT_GLOBS, ExtractOptions, ReadOptions, UsageError, run_extract
 from arabic_ner.entities import EntityType
-from arabic_ner.errors import ArabicNERError
+from arabic_ner.errors import ArabicNERError, ConfigError
+from arabic_ner.pipeline import entity_types
 from arabic_ner.train import TrainConfig
 
 __all__ = ["main"]
@@ -70,12 +71,9 @@ def _extract(args: argparse.Namespace) -> int:
 def _entity_types(value: str) -> frozenset[EntityType]:
     """Parse ``--types PERS,LOC``."""
     try:
-        return frozenset(EntityType(name.strip().upper()) for name in value.split(","))
-    except ValueError:
-        known = ", ".join(t.value for t in EntityType)
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated entity types among {known}, got {value!r}"
-        ) from None
+        return entity_types(value)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _jobs(value: str) -> int:

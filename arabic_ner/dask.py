@@ -41,11 +41,10 @@ INSTALL_HINT = "pip install 'arabic-ner[dask]'"
 
 EntityDicts = list[dict[str, Any]]
 
-# A Pipeline promises nothing about being called from two threads at once (a backend
-# may keep per-call state; the feature caches are plain dicts), and Dask runs the tasks
-# of one worker process in threads. One lock per process serializes them, so a worker
-# with several threads is correct, and still loads the model once. For speed, run more
-# worker processes with one thread each (see docs/dask.md).
+# Dask runs the tasks of one worker process in threads. A Pipeline serializes its own
+# calls, but two threads could both find no model loaded yet and load it twice; one lock
+# per process around load and tagging keeps it to one load. For speed, run more worker
+# processes with one thread each (see docs/dask.md).
 _LOCK = threading.Lock()
 
 

@@ -18,7 +18,7 @@ from arabic_ner.normalize import Normalized
 from arabic_ner.scoring import chunks
 from arabic_ner.tokenize import Token, TokenKind
 
-__all__ = ["NAME_TYPES", "Entity", "EntityType", "Value", "entities_from_labels"]
+__all__ = ["NAME_TYPES", "Entity", "EntityType", "Value", "entities_from_labels", "span_entity"]
 
 
 class EntityType(str, Enum):
@@ -176,24 +176,57 @@ def entities_from_labels(
     document, which help decide proclitic splits of words the lexicon has not seen.
     """
     found: list[Entity] = []
-    original = normalized.original
     for kind, i, j in chunks(labels):
-        first, last = tokens[i], tokens[j - 1]
-        start, stem = first.start, first.norm
-        if first.kind is TokenKind.WORD:
-            size, stem = split_proclitic(first.norm, lexicon, doc_counts)
-            if size:
-                start = normalized.to_original(first.norm_start + size, first.norm_end)[0]
-        surface = stem + normalized.text[first.norm_end : last.norm_end]
-        text = original[start : last.end]
+        first = tokens[i]
+        size, stem = (
+            split_proclitic(first.norm, lexicon, doc_counts)
+            if first.kind is TokenKind.WORD
+            else (0, first.norm)
+        )
         found.append(
-            Entity(
-                text,
+            span_entity(
+                normalized,
+                first,
+                tokens[j - 1],
+                size,
+                stem,
                 EntityType(kind),
-                start + offset,
-                last.end + offset,
                 min(scores[i:j]),
-                text if surface == text else surface,  # one string, not two equal ones
+                offset=offset,
             )
         )
     return found
+
+
+def span_entity(
+    normalized: Normalized,
+    first: Token,
+    last: Token,
+    proclitic: int,
+    stem: str,
+    kind: EntityType,
+    score: float,
+    *,
+    offset: int = 0,
+    value: Value | None = None,
+) -> Entity:
+    """Build the entity over tokens ``first`` to ``last`` of ``normalized``.
+
+    Its start moves past the ``proclitic`` characters (normalized) of the first token,
+    whose form without them is ``stem`` (``للعراق`` has a proclitic of 2 and the stem
+    ``العراق``); its text is taken from the original string, so it always slices it.
+    """
+    start = first.start
+    if proclitic:
+        start = normalized.to_original(first.norm_start + proclitic, first.norm_end)[0]
+    surface = stem + normalized.text[first.norm_end : last.norm_end]
+    text = normalized.original[start : last.end]
+    return Entity(
+        text,
+        kind,
+        start + offset,
+        last.end + offset,
+        score,
+        text if surface == text else surface,  # one string, not two equal ones
+        value=value,
+    )

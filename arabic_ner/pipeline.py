@@ -44,7 +44,7 @@ from arabic_ner.normalize import NormalizeConfig, Normalized, normalize
 from arabic_ner.rules import RULE_TYPES, rule_entities
 from arabic_ner.tokenize import Token, sentences, tokens_of
 
-__all__ = ["BATCH_TOKENS", "CHUNK_CHARS", "Pipeline", "extract_entities", "load"]
+__all__ = ["BATCH_TOKENS", "CHUNK_CHARS", "Pipeline", "entity_types", "extract_entities", "load"]
 
 CHUNK_CHARS = 100_000
 BATCH_TOKENS = 20_000
@@ -164,7 +164,7 @@ class Pipeline:
         self.normalize_config = normalize_config or NormalizeConfig()
         self.consistency = consistency
         self._lock = threading.Lock()
-        self.types = frozenset(EntityType) if types is None else _entity_types(types)
+        self.types = frozenset(EntityType) if types is None else entity_types(types)
         self.aliases_path = str(aliases) if aliases is not None else None
         table = default_aliases()
         self.aliases = table.merged(AliasTable.read(aliases)) if aliases is not None else table
@@ -357,8 +357,12 @@ def _checked_batches(
         yield chunk, contexts
 
 
-def _entity_types(types: Iterable[EntityType | str]) -> frozenset[EntityType]:
-    """Check and convert a collection of types."""
+def entity_types(types: Iterable[EntityType | str]) -> frozenset[EntityType]:
+    """Return the entity types named, in any case; a string may list them with commas.
+
+    >>> sorted(t.value for t in entity_types("pers, Loc"))
+    ['LOC', 'PERS']
+    """
     if isinstance(types, str):
         types = types.split(",")
     try:
@@ -407,7 +411,7 @@ def load(
     True
     """
     config = normalize_config or NormalizeConfig()
-    wanted = frozenset(EntityType) if types is None else _entity_types(types)
+    wanted = frozenset(EntityType) if types is None else entity_types(types)
     where = str(Path(model).resolve()) if model is not None else ""
     key = (backend, where, config, wanted, consistency, str(aliases) if aliases else None)
     pipeline = _LOADED.get(key)

@@ -70,7 +70,7 @@ from importlib import resources
 from typing import Any
 
 from arabic_ner.clitics import PROCLITICS
-from arabic_ner.entities import Entity, EntityType, Value
+from arabic_ner.entities import Entity, EntityType, Value, span_entity
 from arabic_ner.normalize import Normalized
 from arabic_ner.tokenize import Token, TokenKind
 
@@ -265,20 +265,19 @@ def rule_entities(
 def _entity(
     normalized: Normalized, tokens: Sequence[Token], match: _Match, offset: int, tables: _Tables
 ) -> Entity:
-    first, last = tokens[match.start], tokens[match.end - 1]
-    start, stem = first.start, first.norm
-    if first.kind is _WORD:
-        size, stem = tables.heads.get(first.norm, (0, first.norm))
-        if size:
-            start = normalized.to_original(first.norm_start + size, first.norm_end)[0]
-    surface = stem + normalized.text[first.norm_end : last.norm_end]
-    return Entity(
-        normalized.original[start : last.end],
+    first = tokens[match.start]
+    size, stem = (
+        tables.heads.get(first.norm, (0, first.norm)) if first.kind is _WORD else (0, first.norm)
+    )
+    return span_entity(
+        normalized,
+        first,
+        tokens[match.end - 1],
+        size,
+        stem,
         match.type,
-        start + offset,
-        last.end + offset,
         1.0,
-        surface,
+        offset=offset,
         value=match.value,
     )
 
