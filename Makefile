@@ -6,7 +6,13 @@ SHARED ?= ../shared
 ANERCORP := $(SHARED)/data/ner/anercorp/train.txt
 SAMPLE := data/samples/palmyra_news_ar.txt
 
-.PHONY: demo test lint bench evaluate crossval model gazetteers charmap calendar aliases clean
+# Training the BiLSTM needs torch, kept out of .venv (the package never imports it).
+# The CPU build is enough, and the shipped model was trained with this one; a plain
+# `pip install torch` on Linux pulls the CUDA build, several GB.
+TRAIN_VENV := .venv-train
+TORCH ?= torch==2.13.0+cpu
+
+.PHONY: demo test lint bench evaluate crossval crossval-neural model gazetteers charmap calendar aliases clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +20,11 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TRAIN_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install --quiet '$(TORCH)' -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
@@ -46,10 +57,16 @@ evaluate: $(VENV)/.installed
 crossval: $(VENV)/.installed
 	$(BIN)/python bench/crossval.py --conll $(ANERCORP)
 
-## model: retrain the shipped model (deterministic) from ../shared
-model: $(VENV)/.installed
+## crossval-neural: the same, with the BiLSTM trained per fold too (needs torch; about 30 min)
+crossval-neural: $(TRAIN_VENV)/.installed
+	$(TRAIN_VENV)/bin/python bench/crossval.py --conll $(ANERCORP) --neural
+
+## model: retrain the shipped model from ../shared: the CRF (deterministic), then the BiLSTM (torch)
+model: $(VENV)/.installed $(TRAIN_VENV)/.installed
 	$(BIN)/arabic-ner train --train $(ANERCORP) --dev-fraction 0.1 \
 		--gazetteers data/gazetteers --out arabic_ner/models/default
+	$(TRAIN_VENV)/bin/python scripts/train_neural.py --conll $(ANERCORP) \
+		--model arabic_ner/models/default --report
 
 ## gazetteers: rebuild data/gazetteers from ANERgazet, CLDR, GeoNames and Wikidata names
 gazetteers: $(BIN)/python
@@ -62,7 +79,7 @@ charmap:
 	$(PYTHON) scripts/build_charmap.py arabic_ner/resources/charmap.json
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TRAIN_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
 ## aliases: copy the alias table into the package
 aliases:

@@ -36,6 +36,7 @@ FEATURE_VERSION = 3
 # Word types kept before a cache is emptied: bounds memory (about 0.5 KiB a type for the
 # tagging table, a few KiB for the feature strings that only training keeps).
 _CACHE_LIMIT = 200_000
+_SHARED_LIMIT = 20_000  # own feature lists kept for own_features() (see share_own)
 _WINDOW = (-2, -1, 1, 2)
 # Which word features a neighbour at each offset contributes (names from _word_features).
 _NEIGHBOUR_KEYS = {
@@ -126,6 +127,10 @@ class FeatureExtractor:
         self._bigrams: (
             tuple[LinearChainCRF, dict[tuple[str, str], int], dict[tuple[str, str], int]] | None
         ) = None
+        # With share_own, the own features of the word types that emissions() adds are kept
+        # until own_features() asks for them: the BiLSTM reads the same new words next.
+        self.share_own = False
+        self._own: dict[tuple[str, TokenKind], tuple[str, list[str]]] = {}
 
     def stem(self, word: str) -> str:
         """Return the word without its proclitic, as the features see it."""
@@ -188,14 +193,37 @@ class FeatureExtractor:
             cached = self._cache[key] = self._word_lists(word, kind)
         return cached
 
-    def _context(self, stems: Sequence[str]) -> list[list[str]]:
-        """Features that depend on a token's neighbours: stem bigrams and gazetteer hits."""
-        n = len(stems)
-        hits: list[list[str]] = [[] for _ in range(n)]
+    def own_features(self, word: str, kind: TokenKind) -> tuple[str, list[str]]:
+        """Return the stem of a word and the features it has by itself.
+
+        >>> fx = FeatureExtractor(Lexicon({"موسكو": 5}), Gazetteer({}))
+        >>> stem, own = fx.own_features("وموسكو", TokenKind.WORD)
+        >>> stem, own[:3]
+        ('موسكو', ['k=WORD', 'w=وموسكو', 's=موسكو'])
+        """
+        shared = self._own.pop((word, kind), None)
+        if shared is not None:
+            return shared
+        stem, lists = self._word_lists(word, kind)
+        return stem, lists[0]
+
+    def list_hits(self, stems: Sequence[str]) -> list[list[str]]:
+        """Return, per token, the list matches that cover it: ``TYPE-B`` or ``TYPE-I``.
+
+        Gazetteer types are ``LOC``, ``ORG``, ``PERS``; training-name memory types are
+        marked ``m`` (``mLOC``).
+        """
+        hits: list[list[str]] = [[] for _ in stems]
         for start, end, tag in self._lists.matches(stems):
             hits[start].append(f"{tag}-B")
             for i in range(start + 1, end):
                 hits[i].append(f"{tag}-I")
+        return hits
+
+    def _context(self, stems: Sequence[str]) -> list[list[str]]:
+        """Features that depend on a token's neighbours: stem bigrams and gazetteer hits."""
+        n = len(stems)
+        hits = self.list_hits(stems)
         out: list[list[str]] = []
         for i in range(n):
             feats = [f"g={g}" for g in hits[i]]
@@ -252,6 +280,10 @@ class FeatureExtractor:
         rows are gathered with one numpy index.
         """
         stem, lists = self._word_lists(*key)  # not kept: the row of sums is what is reused
+        if self.share_own:
+            if len(self._own) >= _SHARED_LIMIT:  # nobody is asking for them
+                self._own.clear()
+            self._own[key] = (stem, lists[0])
         index = len(self._stems)
         if index == len(self._table):
             self._table = np.concatenate([self._table, np.zeros_like(self._table)])

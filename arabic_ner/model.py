@@ -1,9 +1,9 @@
-"""Taggers behind one small protocol, and the shipped CRF model.
+"""Taggers behind one small protocol, and the shipped model: a CRF with a BiLSTM.
 
 A :class:`Backend` takes a batch of sentences (their tokens) and returns, for each, a BIO
-label and a confidence per token. The registry :data:`BACKENDS` maps names to loaders; the default,
-``"crf"``, is a CRF (python-crfsuite) trained by this project, which ships in the package
-as a folder of seven files:
+label and a confidence per token. The registry :data:`BACKENDS` maps names to loaders;
+the default, ``"crf"``, is a CRF (python-crfsuite) trained by this project, whose scores
+are summed with a BiLSTM's where the model has one. A model is a folder of seven files:
 
 - ``model.crfsuite``: the CRF weights;
 - ``lexicon.tsv``: word counts of the training corpus and the known names, used to
@@ -14,12 +14,18 @@ as a folder of seven files:
 - ``memory.tsv``: the names tagged in the training data (``phrase<TAB>TYPE``);
 - ``meta.json``: format and feature versions, training parameters and dev scores.
 
-``arabic-ner train`` writes such a folder; :func:`load_backend` reads one, checking that
+A folder may also hold ``neural.npz``, a character-CNN + BiLSTM tagger (``neural.py``)
+trained on the same data by ``scripts/train_neural.py``, which records in ``meta.json``
+the weight (``neural.mix``) of its scores in the sum with the CRF's. The shipped model has
+one. Backend ``"crf"`` uses it when the folder has it; ``"crf-only"`` never does.
+
+``arabic-ner train`` writes such a folder (the CRF); :func:`load_backend` reads one, checking that
 every file is there and readable, and raises :class:`ModelError` naming the path if not.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import struct
@@ -29,6 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from arabic_ner.clitics import Lexicon
 from arabic_ner.crf import LinearChainCRF
@@ -36,6 +43,7 @@ from arabic_ner.errors import DataFormatError, ModelError
 from arabic_ner.features import FEATURE_VERSION, FeatureExtractor
 from arabic_ner.gazetteer import Gazetteer, read_person_names
 from arabic_ner.namelike import NameLikeness
+from arabic_ner.neural import NEURAL_FILE, NeuralTagger
 from arabic_ner.tokenize import Token
 
 __all__ = [
@@ -128,14 +136,15 @@ def _check_crfsuite_file(path: Path) -> None:
 class CRFBackend:
     """The shipped tagger: a linear-chain CRF over the features of ``features.py``.
 
-    Trained by CRFsuite, run by ``crf.py``. The confidence of a label is its marginal
-    probability under the CRF.
+    Trained by CRFsuite, run by ``crf.py``. With ``neural`` (backend ``"crf"``) and a
+    ``neural.npz`` in the folder, the BiLSTM's scores are added to the CRF's
+    (``neural.py``); ``neural=False`` (backend ``"crf-only"``) tags with the CRF alone.
+    The confidence of a label is its marginal probability under the model that decodes.
     """
 
-    name = "crf"
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, neural: bool = True) -> None:
         self.path = Path(path)
+        self.name = "crf" if neural else "crf-only"  # the registry name that loads it again
         missing = [f for f in MODEL_FILES if not (self.path / f).is_file()]
         if missing:
             raise ModelError(
@@ -171,9 +180,39 @@ class CRFBackend:
         self.features = FeatureExtractor(
             self.lexicon, gazetteer, person_names=person_names, namelike=namelike, memory=memory
         )
+        # The BiLSTM's label scores, when the model has them, are added to the CRF's with
+        # the weight chosen in training; the sum is decoded like a CRF (neural.py).
+        self.neural: NeuralTagger | None = None
+        self.decoder = self.crf
+        self._neural_order: list[int] = []
+        if neural and (self.path / NEURAL_FILE).is_file():
+            self.neural = NeuralTagger(self.path / NEURAL_FILE)
+            if sorted(self.neural.labels) != sorted(self.labels):
+                raise ModelError(
+                    f"{self.path / NEURAL_FILE} has labels {self.neural.labels}, the CRF "
+                    f"{self.labels}: retrain the neural tagger for this model"
+                )
+            self.features.share_own = True
+            self._neural_order = [self.neural.labels.index(label) for label in self.labels]
+            order = np.ix_(self._neural_order, self._neural_order)
+            mix = self.meta.get("neural", {}).get("mix")
+            if not isinstance(mix, int | float):
+                raise ModelError(
+                    f"{self.path / 'meta.json'} does not give the weight of "
+                    f"{NEURAL_FILE} ('neural': {{'mix': ...}}); retrain the neural tagger "
+                    "for this model with scripts/train_neural.py"
+                )
+            self._mix = float(mix)
+            self.decoder = LinearChainCRF(
+                self.labels,
+                self.crf.attributes,
+                self.crf.state_weights,
+                self.crf.transitions + self._mix * self.neural.transitions[order],
+            )
 
     def __repr__(self) -> str:
-        return f"CRFBackend({str(self.path)!r})"
+        tagger = "CRF + BiLSTM" if self.neural is not None else "CRF"
+        return f"CRFBackend({str(self.path)!r}, name={self.name!r}, tagger={tagger!r})"
 
     def tag(self, sentences: Sequence[Sequence[Token]]) -> list[tuple[list[str], list[float]]]:
         """Return the most likely labels of each sentence and their marginal probabilities.
@@ -187,10 +226,14 @@ class CRFBackend:
             return out
         # Decode sentences of similar length together, so little of a batch is padding.
         filled.sort(key=lambda i: len(sentences[i]))
-        for chunk in range(0, len(filled), DECODE_BATCH):
-            group = filled[chunk : chunk + DECODE_BATCH]
-            for i, result in zip(group, self._decode([sentences[i] for i in group]), strict=True):
-                out[i] = result
+        # One BLAS thread: the matrices are small, and BLAS threads busy-waiting for each
+        # other made two pipe() workers on two cores five times slower than one process.
+        with _blas().limit(limits=1, user_api="blas"):
+            for chunk in range(0, len(filled), DECODE_BATCH):
+                group = filled[chunk : chunk + DECODE_BATCH]
+                decoded = self._decode([sentences[i] for i in group])
+                for i, result in zip(group, decoded, strict=True):
+                    out[i] = result
         return out
 
     def _decode(self, sentences: list[Sequence[Token]]) -> list[tuple[list[str], list[float]]]:
@@ -199,6 +242,13 @@ class CRFBackend:
             self.features.emissions([t.norm for t in s], [t.kind for t in s], crf)
             for s in sentences
         ]
+        if self.neural is not None:
+            neural = self.neural.scores(sentences, self.features)
+            emissions = [
+                e + self._mix * n[:, self._neural_order]
+                for e, n in zip(emissions, neural, strict=True)
+            ]
+        crf = self.decoder
         paths = crf.viterbi(emissions)
         outside = self._outside
         named = [k for k, path in enumerate(paths) if path.count(outside) != len(path)]
@@ -216,8 +266,15 @@ class CRFBackend:
         ]
 
 
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The BLAS libraries numpy loaded (looked up once per process)."""
+    return ThreadpoolController()
+
+
 BACKENDS: dict[str, Callable[[Path | None], Backend]] = {
     "crf": lambda path: CRFBackend(path or default_model_path()),
+    "crf-only": lambda path: CRFBackend(path or default_model_path(), neural=False),
 }
 """Backend loaders by name; each takes a model path, or None for its default model."""
 

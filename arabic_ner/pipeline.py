@@ -38,7 +38,7 @@ from typing import Any, Literal, overload
 from arabic_ner.aliases import AliasTable, default_aliases, resolve
 from arabic_ner.consistency import propagate
 from arabic_ner.entities import NAME_TYPES, Entity, EntityType, entities_from_labels
-from arabic_ner.errors import ConfigError, InputError, check_text
+from arabic_ner.errors import ArabicNERError, ConfigError, InputError, check_text
 from arabic_ner.model import Backend, load_backend
 from arabic_ner.normalize import NormalizeConfig, Normalized, normalize
 from arabic_ner.rules import RULE_TYPES, rule_entities
@@ -81,23 +81,31 @@ class _WorkerSpec:
 
 
 _WORKER: Pipeline | None = None
+_WORKER_ERROR: ArabicNERError | None = None
 
 
 def _init_worker(spec: _WorkerSpec, inherited: Pipeline | None = None) -> None:
-    global _WORKER
+    global _WORKER, _WORKER_ERROR
     if inherited is not None:  # forked: the parent's pipeline, model loaded, is here already
         _WORKER = inherited
         return
-    _WORKER = Pipeline(
-        load_backend(spec.backend, spec.path),
-        normalize_config=spec.normalize_config,
-        consistency=spec.consistency,
-        types=spec.types,
-        aliases=spec.aliases,
-    )
+    # An error here is kept and raised by the first task: multiprocessing.Pool replaces a
+    # worker whose initializer fails, again and again, and the caller would wait forever.
+    try:
+        _WORKER = Pipeline(
+            load_backend(spec.backend, spec.path),
+            normalize_config=spec.normalize_config,
+            consistency=spec.consistency,
+            types=spec.types,
+            aliases=spec.aliases,
+        )
+    except ArabicNERError as error:
+        _WORKER_ERROR = error
 
 
 def _work(texts: list[str]) -> list[list[Entity]]:
+    if _WORKER_ERROR is not None:
+        raise _WORKER_ERROR
     assert _WORKER is not None
     return _WORKER._many(texts)
 

@@ -16,7 +16,7 @@ import json
 import os
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from arabic_ner.features import FEATURE_VERSION, FeatureExtractor, core_of
 from arabic_ner.gazetteer import Gazetteer, read_person_names, write_person_names
 from arabic_ner.model import MODEL_FORMAT, Backend, CRFBackend, write_lexicon
 from arabic_ner.namelike import NameLikeness
+from arabic_ner.neural import NEURAL_FILE
 from arabic_ner.normalize import normalize_word
 from arabic_ner.scoring import Report, chunks, score
 from arabic_ner.tokenize import Token, TokenKind, token_kind
@@ -173,23 +174,33 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def train_model(
-    train: Sequence[Sentence],
-    out: str | os.PathLike[str],
-    *,
-    gazetteer_dir: str | os.PathLike[str],
-    dev: Sequence[Sentence] = (),
-    config: TrainConfig | None = None,
-    sources: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """Train a CRF on ``train``, write the model folder ``out`` and return its metadata.
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What a model is built from besides its weights: the lists and word models.
 
-    ``dev`` sentences, if given, are scored with the trained model and the report goes
-    into ``meta.json``. ``sources`` (name → path) are recorded with their SHA-256.
+    ``guesses`` are the jackknifed name-likeness guesses for the training words and
+    ``plain`` a feature extractor without the word models, used to find stems.
     """
-    config = config or TrainConfig()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+
+    lexicon: Lexicon
+    gazetteer: Gazetteer
+    person_names: Mapping[str, tuple[str, int]]
+    namelike: NameLikeness
+    memory: Gazetteer
+    guesses: Mapping[str, tuple[str, float]]
+    plain: FeatureExtractor
+
+    def write(self, out: Path) -> None:
+        """Write the model folder's files other than the weights and ``meta.json``."""
+        write_lexicon(self.lexicon, out / "lexicon.tsv")
+        self.gazetteer.write(out / "gazetteer.tsv")
+        self.namelike.write(out / "namelike.tsv")
+        self.memory.write(out / "memory.tsv")
+        write_person_names(self.person_names, out / PERSON_NAMES)
+
+
+def build_resources(train: Sequence[Sentence], gazetteer_dir: str | os.PathLike[str]) -> Resources:
+    """Build the lists and word models of a model from ``train`` and ``gazetteer_dir``."""
     gazetteer_dir = Path(gazetteer_dir)
     stoplist_path = gazetteer_dir / "stoplist.txt"
     stoplist = stoplist_path.read_text("utf-8").split() if stoplist_path.exists() else []
@@ -210,10 +221,62 @@ def train_model(
     person_names = read_person_names(names_path) if names_path.exists() else {}
     plain = FeatureExtractor(lexicon, gazetteer)
     examples = namelike_examples(train, gazetteer, plain)
-    namelike = NameLikeness.fit(examples.items())
-    guesses = jackknifed_guesses(examples)
-    memory = entity_memory(train, plain)
+    return Resources(
+        lexicon=lexicon,
+        gazetteer=gazetteer,
+        person_names=person_names,
+        namelike=NameLikeness.fit(examples.items()),
+        memory=entity_memory(train, plain),
+        guesses=jackknifed_guesses(examples),
+        plain=plain,
+    )
 
+
+def jackknifed_features(
+    train: Sequence[Sentence], resources: Resources
+) -> Iterator[tuple[list[list[str]], Sentence]]:
+    """Yield the training features of each sentence of ``train``, in order.
+
+    The names of the training data are a feature at run time. In training, each fold of
+    sentences sees only the names of the other folds (jackknifing), so a tagger learns how
+    far to trust the feature on text it has not seen, not that it is always right; the
+    name-likeness guesses are jackknifed the same way (:func:`jackknifed_guesses`).
+    """
+    fold_size = -(-len(train) // MEMORY_FOLDS)
+    for start in range(0, len(train), fold_size):
+        part = train[start : start + fold_size]
+        rest = [*train[:start], *train[start + fold_size :]]
+        features = FeatureExtractor(
+            resources.lexicon,
+            resources.gazetteer,
+            person_names=resources.person_names,
+            namelike=resources.namelike,
+            namelike_guesses=resources.guesses,
+            memory=entity_memory(rest, resources.plain),
+        )
+        for sentence in part:
+            tokens = gold_tokens(sentence.tokens)
+            yield features.sentence([t.norm for t in tokens], [t.kind for t in tokens]), sentence
+
+
+def train_model(
+    train: Sequence[Sentence],
+    out: str | os.PathLike[str],
+    *,
+    gazetteer_dir: str | os.PathLike[str],
+    dev: Sequence[Sentence] = (),
+    config: TrainConfig | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Train a CRF on ``train``, write the model folder ``out`` and return its metadata.
+
+    ``dev`` sentences, if given, are scored with the trained model and the report goes
+    into ``meta.json``. ``sources`` (name → path) are recorded with their SHA-256.
+    """
+    config = config or TrainConfig()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    resources = build_resources(train, gazetteer_dir)
     trainer = pycrfsuite.Trainer(algorithm="lbfgs", verbose=False)
     trainer.set_params(
         {
@@ -224,33 +287,12 @@ def train_model(
             "feature.possible_transitions": True,
         }
     )
-    # The names of the training data are a feature at run time. In training, each fold of
-    # sentences sees only the names of the other folds (jackknifing), so the CRF learns
-    # how far to trust the feature on text it has not seen, not that it is always right.
-    fold_size = -(-len(train) // MEMORY_FOLDS)
-    for start in range(0, len(train), fold_size):
-        part = train[start : start + fold_size]
-        rest = [*train[:start], *train[start + fold_size :]]
-        features = FeatureExtractor(
-            lexicon,
-            gazetteer,
-            person_names=person_names,
-            namelike=namelike,
-            namelike_guesses=guesses,
-            memory=entity_memory(rest, plain),
-        )
-        for sentence in part:
-            tokens = gold_tokens(sentence.tokens)
-            trainer.append(
-                features.sentence([t.norm for t in tokens], [t.kind for t in tokens]),
-                sentence.tags,
-            )
+    for features, sentence in jackknifed_features(train, resources):
+        trainer.append(features, sentence.tags)
     trainer.train(str(out / "model.crfsuite"))
-    write_lexicon(lexicon, out / "lexicon.tsv")
-    gazetteer.write(out / "gazetteer.tsv")
-    namelike.write(out / "namelike.tsv")
-    memory.write(out / "memory.tsv")
-    write_person_names(person_names, out / PERSON_NAMES)
+    resources.write(out)
+    # A BiLSTM left from an earlier model was trained with other features: drop it.
+    (out / NEURAL_FILE).unlink(missing_ok=True)
 
     meta: dict[str, Any] = {
         "format": MODEL_FORMAT,
@@ -263,8 +305,8 @@ def train_model(
             name: {"path": Path(path).name, "sha256": _sha256(Path(path))}
             for name, path in (sources or {}).items()
         },
-        "gazetteer_entries": len(gazetteer),
-        "lexicon_words": len(lexicon.counts),
+        "gazetteer_entries": len(resources.gazetteer),
+        "lexicon_words": len(resources.lexicon.counts),
     }
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     if dev:

@@ -3,9 +3,9 @@
 The dev split is the last 10% of the sentences of ANERcorp's training part
 (``arabic_ner.conll.split_train_dev``); the shipped model is trained on the other 90%.
 Scores use exact span matching with conlleval's rules, on the gold tokenization, first
-sentence by sentence (the CRF alone), then with names propagated within runs of
-``--document-size`` sentences, as the pipeline does within one text (ANERcorp does not
-mark where its articles begin)::
+sentence by sentence (the CRF alone, then the CRF with the BiLSTM, the shipped tagger),
+then with names propagated within runs of ``--document-size`` sentences, as the pipeline
+does within one text (ANERcorp does not mark where its articles begin)::
 
     .venv/bin/python bench/accuracy.py --conll ../shared/data/ner/anercorp/train.txt
 """
@@ -37,14 +37,16 @@ def main() -> None:
     args = parser.parse_args()
 
     _, dev = split_train_dev(read_conll(args.conll), args.dev_fraction)
-    backend = load_backend("crf", args.model)
-    started = time.perf_counter()
-    report = evaluate(backend, dev)
-    seconds = time.perf_counter() - started
-    print(f"model: {backend.path}")
     print(f"dev: last {args.dev_fraction:.0%} of {args.conll.name}: {len(dev)} sentences")
-    print(report.format())
-    print(f"tagging the dev split took {seconds:.2f} s ({report.tokens / seconds:,.0f} tokens/s)")
+    for name in ("crf-only", "crf"):
+        backend = load_backend(name, args.model)
+        started = time.perf_counter()
+        report = evaluate(backend, dev)
+        seconds = time.perf_counter() - started
+        print(f"\n{backend!r}:")
+        print(report.format())
+        speed = report.tokens / seconds
+        print(f"tagging the dev split took {seconds:.2f} s ({speed:,.0f} tokens/s)")
     if args.document_size:
         documents = evaluate(backend, dev, document_size=args.document_size)
         print(

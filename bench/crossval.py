@@ -13,6 +13,7 @@ about a minute; ``--jobs 2`` runs two at a time (2.6 minutes in all here)::
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -22,11 +23,18 @@ from arabic_ner.model import CRFBackend
 from arabic_ner.train import TrainConfig, evaluate, train_model
 
 ROOT = Path(__file__).resolve().parents[1]
+MIXES = (0.5, 1.0, 1.5, 2.0)
 DEFAULT = ROOT.parent / "shared/data/ner/anercorp/train.txt"
 
 
-def fold_scores(conll: Path, fold: int, folds: int, c1: float, c2: float) -> dict[str, float]:
-    """Train on all fifths but ``fold`` and return the micro and per-type F1 on it."""
+def fold_scores(
+    conll: Path, fold: int, folds: int, c1: float, c2: float, neural: list[str] | None
+) -> dict[str, float]:
+    """Train on all fifths but ``fold`` and return the micro and per-type F1 on it.
+
+    With ``neural`` (options of scripts/train_neural.py), the BiLSTM is trained too,
+    and the F1 of the CRF alone, the BiLSTM alone and their sums are added by name.
+    """
     train, _ = split_train_dev(read_conll(conll))
     size = -(-len(train) // folds)
     held = train[fold * size : (fold + 1) * size]
@@ -34,8 +42,20 @@ def fold_scores(conll: Path, fold: int, folds: int, c1: float, c2: float) -> dic
     with tempfile.TemporaryDirectory() as out:
         config = TrainConfig(c1=c1, c2=c2)
         train_model(rest, out, gazetteer_dir=ROOT / "data" / "gazetteers", config=config)
+        extra: dict[str, float] = {}
+        if neural is not None:
+            sys.path.insert(0, str(ROOT / "scripts"))
+            import torch
+            import train_neural
+
+            options = train_neural.parser().parse_args(
+                ["--conll", str(conll), "--model", out, "--threads", "1", *neural]
+            )
+            torch.set_num_threads(1)
+            train_neural.fit(rest, Path(out), options)
+            extra = train_neural.report(Path(out), held, MIXES)
         report = evaluate(CRFBackend(out), held)
-    return {"micro": report.micro.f1, **{t.type: t.f1 for t in report.by_type}}
+    return {"micro": report.micro.f1, **{t.type: t.f1 for t in report.by_type}, **extra}
 
 
 def main() -> None:
@@ -45,15 +65,21 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="folds trained at once")
     parser.add_argument("--c1", type=float, default=TrainConfig().c1)
     parser.add_argument("--c2", type=float, default=TrainConfig().c2)
+    parser.add_argument(
+        "--neural",
+        nargs=argparse.REMAINDER,
+        help="train the BiLSTM too (needs torch); options of scripts/train_neural.py follow",
+    )
     args = parser.parse_args()
 
     with ProcessPoolExecutor(args.jobs) as pool:
         futures = [
-            pool.submit(fold_scores, args.conll, k, args.folds, args.c1, args.c2)
+            pool.submit(fold_scores, args.conll, k, args.folds, args.c1, args.c2, args.neural)
             for k in range(args.folds)
         ]
         scores = [f.result() for f in futures]
-    types = sorted({t for s in scores for t in s if t != "micro"})
+    variants = sorted({t for s in scores for t in s if t.startswith(("crf", "net"))})
+    types = sorted({t for s in scores for t in s if t != "micro" and t not in variants})
     print(f"{args.folds}-fold cross-validation over the training split of {args.conll.name}")
     print("fold  micro  " + "  ".join(f"{t:>5}" for t in types))
     for k, s in enumerate(scores):
@@ -67,6 +93,10 @@ def main() -> None:
         + f"{mean['micro'] * 100:5.2f}  "
         + "  ".join(f"{mean[t] * 100:5.1f}" for t in types)
     )
+    for variant in variants:
+        folds = "  ".join(f"{s[variant] * 100:5.2f}" for s in scores)
+        average = sum(s[variant] for s in scores) / len(scores) * 100
+        print(f"{variant:>12}: mean {average:5.2f}  folds {folds}")
 
 
 if __name__ == "__main__":

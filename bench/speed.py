@@ -13,7 +13,8 @@ Prints:
   to the feature cache, and of its second pass;
 - peak resident memory (RSS) of this process and of the largest worker process.
 
-Run it with the project's venv: ``make bench`` or ``.venv/bin/python bench/speed.py``.
+Run it with the project's venv: ``make bench`` or ``.venv/bin/python bench/speed.py``;
+``--backend crf-only`` measures the CRF without the BiLSTM.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the best is kept")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="CoNLL file for varied text")
     parser.add_argument("--processes", type=int, default=2, help="workers for the pipe test")
+    parser.add_argument("--model", help="model folder (default: the shipped model)")
+    parser.add_argument(
+        "--backend", default="crf", help="tagger: crf (the shipped CRF + BiLSTM) or crf-only"
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -62,7 +67,7 @@ def main() -> None:
     from arabic_ner.pipeline import Pipeline
     from arabic_ner.tokenize import tokenize
 
-    nlp = arabic_ner.load()
+    nlp = arabic_ner.load(args.model, backend=args.backend)
     nlp("تحميل")
     load_seconds = time.perf_counter() - started
 
@@ -78,6 +83,7 @@ def main() -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
+    print(f"backend: {nlp.backend!r}")
     print(f"input: sample article x {copies} = {n_bytes / 1e6:.2f} MB, {n_tokens:,} tokens")
     print(f"model load (import + first call): {load_seconds:.2f} s")
     ceiling = best_of(args.repeats, lambda: [tokenize(d) for d in docs])
@@ -107,7 +113,9 @@ def main() -> None:
 
         lines = [" ".join(s.tokens) for s in read_conll(args.corpus)]
         corpus_tokens = sum(len(tokenize(line)) for line in lines)
-        fresh = Pipeline(load_backend())  # an empty feature cache: every word is new
+        fresh = Pipeline(
+            load_backend(args.backend, args.model)
+        )  # an empty feature cache: every word is new
         cold = best_of(1, lambda: list(fresh.pipe(lines, batch_size=256)))
         warm = best_of(1, lambda: list(fresh.pipe(lines, batch_size=256)))
         print(

@@ -19,7 +19,7 @@ from arabic_ner.train import gold_tokens
 
 @pytest.fixture(scope="module")
 def backend() -> CRFBackend:
-    return CRFBackend(default_model_path())
+    return CRFBackend(default_model_path(), neural=False)  # the CRF alone, as CRFsuite has it
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_a_full_word_type_cache_is_emptied_between_sentences_not_inside_one(
 ) -> None:
     import random
 
-    from arabic_ner import features
+    from arabic_ner import features, neural
 
     rng = random.Random(5)
     letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
@@ -110,5 +110,6 @@ def test_a_full_word_type_cache_is_emptied_between_sentences_not_inside_one(
     fresh = Pipeline(CRFBackend(default_model_path()))
     expected = [fresh(t) for t in texts]
     monkeypatch.setattr(features, "_CACHE_LIMIT", 100)  # a few sentences fill it
+    monkeypatch.setattr(neural, "_CACHE_LIMIT", 100)
     small = Pipeline(CRFBackend(default_model_path()))
     assert list(small.pipe(texts, batch_size=4)) == expected

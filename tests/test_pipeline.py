@@ -6,11 +6,14 @@ import itertools
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import arabic_ner
 from arabic_ner import Entity, EntityType, extract_entities
+from arabic_ner.errors import ModelError
+from arabic_ner.normalize import NormalizeConfig
 from arabic_ner.pipeline import Pipeline, _pieces
 
 REQUIRED = [
@@ -206,3 +209,22 @@ def test_pipe_spawns_workers_when_forking_is_unsafe(
     monkeypatch.setattr(threading, "active_count", lambda: 2)  # as if a thread were running
     texts = [p for p in sample_text.split("\n") if p.strip()]
     assert list(nlp.pipe(texts, batch_size=3, n_process=2)) == [nlp(t) for t in texts]
+
+
+def test_a_worker_that_cannot_load_its_model_raises_instead_of_hanging(tmp_path: Path) -> None:
+    from arabic_ner import pipeline
+
+    spec = pipeline._WorkerSpec(
+        backend="crf",
+        path=str(tmp_path / "no-such-model"),
+        normalize_config=NormalizeConfig(),
+        consistency=True,
+        types=frozenset(),
+        aliases=None,
+    )
+    try:
+        pipeline._init_worker(spec)  # what a spawned worker runs first: it must not raise
+        with pytest.raises(ModelError, match="no-such-model"):
+            pipeline._work(["بيروت"])
+    finally:
+        pipeline._WORKER_ERROR = None

@@ -1,0 +1,276 @@
+"""A character-CNN + BiLSTM tagger run in numpy, trained with torch by this project.
+
+The CRF sees each word through hand-made features and its neighbours through a ±2
+window. This tagger reads the same per-word features (as a sum of learned feature
+vectors), the word's letters (a character CNN) and the whole sentence (a bidirectional
+LSTM), and scores each label at each token. Its scores are added to the CRF's, with
+transitions of its own (``model.py``): a product of the two models, decoded by ``crf.py``.
+
+Torch is needed only to train it (``scripts/train_neural.py``); tagging is numpy, so the
+core install stays torch-free. Everything that depends on one word alone (its feature
+vectors and its letters) is computed once per word type and cached, so a token costs a
+row lookup; the LSTM then runs one numpy step per position over a group of sentences.
+
+The weights are one ``neural.npz`` file (no pickles) in the model folder:
+
+==================  ==============================================================
+``features``        feature strings (as ``features.py`` writes them), a row each
+``feature_vectors`` (features, F) vectors summed over a token's features
+``chars``           the characters known to the CNN, one string; index 0 pads, 1 is
+                    any other character, then this string's characters from 2
+``char_vectors``    (chars, C)
+``conv_weight``     (K, C, width) and ``conv_bias`` (K): the CNN, max-pooled and
+                    rectified
+``{f,b}_w_ih``      (4H, F + K), ``{f,b}_w_hh`` (4H, H), ``{f,b}_bias`` (4H): the
+                    forward and backward LSTM, gates in torch's order (i, f, g, o)
+``out_weight``      (labels, 2H) and ``out_bias`` (labels): label scores
+``transitions``     (labels, labels) label-to-label scores
+``labels``          the labels, in the order of the scores
+==================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from arabic_ner.errors import ModelError
+from arabic_ner.features import FeatureExtractor
+from arabic_ner.tokenize import Token, TokenKind
+
+__all__ = ["MAX_WORD_CHARS", "NEURAL_FILE", "NeuralTagger", "char_ids_of"]
+
+NEURAL_FILE = "neural.npz"
+MAX_WORD_CHARS = 24  # letters of a word the CNN reads (with its boundary marks)
+GROUP_TOKENS = 4096  # tokens run together: bounds the working arrays (a few MB)
+# Word types kept before the cache is emptied (between batches): 0.75 KiB each.
+_CACHE_LIMIT = 50_000
+_ARRAYS = (
+    "features",
+    "feature_vectors",
+    "chars",
+    "char_vectors",
+    "conv_weight",
+    "conv_bias",
+    "f_w_ih",
+    "f_w_hh",
+    "f_bias",
+    "b_w_ih",
+    "b_w_hh",
+    "b_bias",
+    "out_weight",
+    "out_bias",
+    "transitions",
+    "labels",
+)
+
+# Computed in double precision although trained in single: the last bits of a float32
+# matrix product depend on how many rows it has, that is on which sentences share a
+# batch, and the same text must give the same labels and scores however it is fed.
+DTYPE = np.float64
+FloatArray = npt.NDArray[np.floating[Any]]
+
+
+def char_ids_of(word: str, chars: dict[str, int]) -> list[int]:
+    """Return the CNN's character ids of ``^word$``, cut to :data:`MAX_WORD_CHARS`.
+
+    >>> char_ids_of("اب", {"^": 2, "ا": 3, "$": 4})
+    [2, 3, 1, 4]
+    """
+    marked = f"^{word[: MAX_WORD_CHARS - 2]}$"
+    return [chars.get(c, 1) for c in marked]
+
+
+class NeuralTagger:
+    """Label scores for sentences from the weights in ``neural.npz``.
+
+    :meth:`scores` needs the :class:`FeatureExtractor` of the model it was trained with,
+    for the features of each word and the list matches of each sentence.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            with open(self.path, "rb") as stream, np.load(stream, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in _ARRAYS}
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            raise ModelError(
+                f"cannot read neural weights {self.path}: {error}; retrain them with "
+                "scripts/train_neural.py or reinstall arabic-ner"
+            ) from error
+        self.labels = tuple(str(label) for label in arrays["labels"])
+        self.feature_ids = {str(f): i for i, f in enumerate(arrays["features"])}
+        self.char_ids = {c: i + 2 for i, c in enumerate(str(arrays["chars"]))}
+        weights = {k: v.astype(DTYPE) for k, v in arrays.items() if v.dtype.kind == "f"}
+        self.transitions = weights["transitions"].astype(np.float64)
+        hidden = weights["f_w_hh"].shape[1]
+        self._hidden = hidden
+        # sigmoid(x) = (tanh(x / 2) + 1) / 2: with the input, forget and output gates' weights
+        # halved, one tanh over all four gates serves the three sigmoids and the cell input.
+        # The gates are reordered i, f, o, g, so that the three sigmoids are one slice.
+        half = np.full(4 * hidden, 0.5, dtype=DTYPE)
+        half[3 * hidden :] = 1.0
+        ifog = np.r_[0 : 2 * hidden, 3 * hidden : 4 * hidden, 2 * hidden : 3 * hidden]
+        self._directions = [
+            (
+                (weights[f"{d}_w_ih"][ifog] * half[:, None]).T.copy(),  # (F + K, 4H)
+                weights[f"{d}_w_hh"][ifog].T * half,  # (H, 4H)
+                weights[f"{d}_bias"][ifog] * half,
+                weights["out_weight"][:, k * hidden : (k + 1) * hidden].T.copy(),  # (H, labels)
+            )
+            for k, d in enumerate("fb")
+        ]
+        self._out_bias = weights["out_bias"]
+        self._feature_vectors = weights["feature_vectors"]
+        self._width = self._feature_vectors.shape[1]
+        self._char_vectors = weights["char_vectors"]
+        kernels, _, self._conv_width = weights["conv_weight"].shape
+        # (width * C, K): a window of character vectors, flattened, times this matrix.
+        self._conv = weights["conv_weight"].transpose(2, 1, 0).reshape(-1, kernels)
+        self._conv_bias = weights["conv_bias"]
+        # The input vector of each word type seen (feature sum, then CNN output), by row.
+        self._types: dict[tuple[str, TokenKind], int] = {}
+        self._stems: list[str] = []
+        self._inputs: FloatArray = np.zeros((0, self._width + kernels), dtype=DTYPE)
+
+    def __repr__(self) -> str:
+        return f"NeuralTagger({str(self.path)!r})"
+
+    def _char_vectors_of(self, words: Sequence[str]) -> FloatArray:
+        """The CNN's (words, K) output for ``words``, all at once."""
+        ids = [char_ids_of(w, self.char_ids) for w in words]
+        longest = max(map(len, ids))
+        pad = self._conv_width // 2
+        padded = np.zeros((len(ids), longest + 2 * pad), dtype=np.intp)
+        for row, word_ids in enumerate(ids):
+            padded[row, pad : pad + len(word_ids)] = word_ids
+        vectors = self._char_vectors[padded]  # (words, positions, C)
+        windows = np.concatenate(
+            [vectors[:, k : k + longest] for k in range(self._conv_width)], axis=2
+        )
+        convolved = windows @ self._conv + self._conv_bias  # (words, longest, K)
+        lengths = np.array([len(w) for w in ids])
+        convolved[np.arange(longest)[None, :] >= lengths[:, None]] = -np.inf
+        pooled: FloatArray = np.maximum(convolved.max(axis=1), 0.0)
+        return pooled
+
+    def _add_types(self, keys: list[tuple[str, TokenKind]], features: FeatureExtractor) -> None:
+        """Compute and cache the input vectors of new word types."""
+        rows = np.zeros((len(keys), self._inputs.shape[1]), dtype=DTYPE)
+        for row, key in enumerate(keys):
+            stem, own = features.own_features(*key)
+            ids = [i for i in map(self.feature_ids.get, own) if i is not None]
+            if ids:
+                rows[row, : self._width] = self._feature_vectors[ids].sum(axis=0)
+            self._types[key] = len(self._stems)
+            self._stems.append(stem)
+        rows[:, self._width :] = self._char_vectors_of([word for word, _ in keys])
+        self._inputs = np.concatenate([self._inputs, rows])
+
+    def scores(
+        self, sentences: Sequence[Sequence[Token]], features: FeatureExtractor
+    ) -> list[npt.NDArray[np.float64]]:
+        """Return each sentence's (tokens, labels) scores; sentences must not be empty.
+
+        Sentences run together, in groups of up to :data:`GROUP_TOKENS` tokens.
+        """
+        keys = [[(t.norm, t.kind) for t in s] for s in sentences]
+        if len(self._types) + sum(map(len, keys)) > _CACHE_LIMIT:
+            self._types.clear()
+            self._stems.clear()
+            self._inputs = self._inputs[:0]
+        new = list(dict.fromkeys(k for ks in keys for k in ks if k not in self._types))
+        if new:
+            self._add_types(new, features)
+        # Longest first, so that at each position the sentences still running come first.
+        order = sorted(range(len(keys)), key=lambda i: -len(keys[i]))
+        result: list[npt.NDArray[np.float64]] = [np.zeros(0)] * len(keys)
+        group: list[int] = []
+        size = 0
+        for n, i in enumerate(order):
+            group.append(i)
+            size += len(keys[i])
+            if size >= GROUP_TOKENS or n == len(order) - 1:
+                scores = self._group_scores([keys[j] for j in group], features)
+                for j, out in zip(group, scores, strict=True):
+                    result[j] = out
+                group, size = [], 0
+        return result
+
+    def _group_scores(
+        self, keys: list[list[tuple[str, TokenKind]]], features: FeatureExtractor
+    ) -> list[npt.NDArray[np.float64]]:
+        """Scores of sentences sorted longest first, all tokens in one flat array."""
+        ids = [self._types[k] for sentence in keys for k in sentence]
+        lengths = np.array([len(k) for k in keys])
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        # The input gates are linear in the input: those of each word type in the group
+        # are computed once, and those of the list matches a token is in are added.
+        types, inverse = np.unique(np.array(ids), return_inverse=True)
+        type_inputs = self._inputs[types]
+        hit_tokens: list[int] = []
+        hit_features: list[int] = []
+        stems = [self._stems[i] for i in ids]
+        for start, end in zip(starts.tolist(), (starts + lengths).tolist(), strict=True):
+            for position, token_hits in enumerate(features.list_hits(stems[start:end])):
+                for hit in token_hits:
+                    feature = self.feature_ids.get(f"g={hit}")
+                    if feature is not None:
+                        hit_tokens.append(start + position)
+                        hit_features.append(feature)
+        out = np.zeros((len(ids), len(self.labels)), dtype=DTYPE) + self._out_bias
+        for direction, (w_ih, w_hh, bias, w_out) in enumerate(self._directions):
+            gates = (type_inputs @ w_ih + bias)[inverse]
+            if hit_tokens:
+                hit_vectors = self._feature_vectors[hit_features]
+                np.add.at(gates, hit_tokens, hit_vectors @ w_ih[: self._width])
+            out += self._run(gates, w_hh, starts, lengths, backward=direction == 1) @ w_out
+        return [a.astype(np.float64) for a in np.split(out, np.cumsum(lengths)[:-1])]
+
+    def _run(
+        self,
+        gates: FloatArray,
+        w_hh: FloatArray,
+        starts: npt.NDArray[np.intp],
+        lengths: npt.NDArray[np.intp],
+        *,
+        backward: bool,
+    ) -> FloatArray:
+        """Run an LSTM over the (tokens, 4H) input gates of sentences laid end to end.
+
+        Sentences are sorted longest first, so the ones that have a token at position
+        ``t`` are the first ``active``; the backward LSTM reads them from their last token.
+        The gates come in the order input, forget, output, cell, the first three halved
+        (see ``__init__``).
+        """
+        hidden = self._hidden
+        size = len(lengths)
+        h = np.zeros((size, hidden), dtype=DTYPE)
+        c = np.zeros((size, hidden), dtype=DTYPE)
+        outputs = np.empty((len(gates), hidden), dtype=DTYPE)
+        ends = starts + lengths - 1
+        active = size
+        for t in range(int(lengths[0])):
+            while lengths[active - 1] <= t:
+                active -= 1
+            rows = ends[:active] - t if backward else starts[:active] + t
+            z = gates[rows]
+            z += h[:active] @ w_hh
+            np.tanh(z, out=z)
+            sigmoids = z[:, : 3 * hidden]
+            sigmoids *= 0.5
+            sigmoids += 0.5
+            cell = c[:active]  # a view: updated in place
+            cell *= z[:, hidden : 2 * hidden]
+            cell += z[:, :hidden] * z[:, 3 * hidden :]
+            out = np.tanh(cell)
+            out *= z[:, 2 * hidden : 3 * hidden]
+            h[:active] = out
+            outputs[rows] = out
+        return outputs

@@ -1,0 +1,344 @@
+"""Train the character-CNN + BiLSTM tagger of ``arabic_ner/neural.py`` with torch.
+
+Torch is needed here only (the CPU build is enough; ``make model`` installs it into
+``.venv-train``); the package runs the weights in numpy. The tagger is trained on the
+same sentences and the same jackknifed features as the CRF of the model folder it joins
+(``train.py``): the first 90% of ``--conll``, as ``arabic-ner train --dev-fraction 0.1``
+used, so train the CRF first::
+
+    .venv-train/bin/python scripts/train_neural.py --conll ../shared/data/ner/anercorp/train.txt \
+        --model arabic_ner/models/default --report
+
+writes ``neural.npz`` into the folder and the tagger's settings and mixing weight into
+its ``meta.json``, after checking that numpy reproduces torch's scores. With one torch
+thread (the default) training is deterministic: the same data give the same weights.
+``--fold K`` trains on four fifths of those sentences instead (cross-validation,
+``bench/crossval.py --neural``). ``--report`` scores the held-out part (the dev split,
+or the fold) with the CRF alone, the tagger alone and their sums at several weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+
+from arabic_ner.conll import Sentence, read_conll, split_train_dev
+from arabic_ner.crf import LinearChainCRF
+from arabic_ner.model import CRFBackend
+from arabic_ner.neural import NEURAL_FILE, NeuralTagger, char_ids_of
+from arabic_ner.scoring import score
+from arabic_ner.train import build_resources, gold_tokens, jackknifed_features
+
+ROOT = Path(__file__).resolve().parents[1]
+MIN_FEATURE_COUNT = 2
+MIN_CHAR_COUNT = 2
+IDENTITY = ("w=", "s=", "c=")
+
+
+def own(features: list[str]) -> list[str]:
+    """The features of a token that the tagger reads: its own and its list matches.
+
+    Not its neighbours' features nor the stem bigrams (``s|+1s=``): the LSTM reads the
+    neighbours themselves.
+    """
+    return [f for f in features if not f.startswith(("+", "-", "s|")) and f not in ("BOS", "EOS")]
+
+
+class Net(nn.Module):
+    def __init__(
+        self, features: Sequence[str], n_chars: int, n_labels: int, args: argparse.Namespace
+    ):
+        super().__init__()
+        n_features = len(features)
+        # Which features name the word itself; --word-dropout hides them all at once for
+        # some tokens, so the tagger learns to read the letters and context of new words.
+        self.identity = torch.tensor([f.startswith(IDENTITY) for f in features])
+        self.word_dropout = args.word_dropout
+        self.features = nn.EmbeddingBag(n_features, args.feature_dim, mode="sum")
+        self.chars = nn.Embedding(n_chars, args.char_dim, padding_idx=0)
+        self.conv = nn.Conv1d(args.char_dim, args.kernels, 3, padding=1)
+        self.lstm = nn.LSTM(
+            args.feature_dim + args.kernels, args.hidden, batch_first=True, bidirectional=True
+        )
+        self.out = nn.Linear(2 * args.hidden, n_labels)
+        self.transitions = nn.Parameter(torch.zeros(n_labels, n_labels))
+        self.drop = nn.Dropout(args.dropout)
+        self.feature_dropout = args.feature_dropout
+        nn.init.normal_(self.features.weight, std=0.1)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        ids, offsets = batch["feature_ids"], batch["offsets"]
+        weights = torch.ones(len(ids))
+        if self.training and self.feature_dropout:
+            keep = 1.0 - self.feature_dropout
+            weights = torch.bernoulli(torch.full((len(ids),), keep)) / keep
+        if self.training and self.word_dropout:
+            token_of = torch.bucketize(torch.arange(len(ids)), offsets, right=True) - 1
+            hidden = torch.bernoulli(torch.full((len(offsets),), self.word_dropout)).bool()
+            weights = weights * ~(hidden[token_of] & self.identity[ids])
+        words = self.features(ids, offsets, per_sample_weights=weights)
+        chars = self.conv(self.chars(batch["chars"]).transpose(1, 2))  # (tokens, K, len)
+        chars = chars.masked_fill(~batch["char_mask"][:, None, :], float("-inf"))
+        x = torch.cat([words, chars.max(dim=2).values.relu()], dim=1)
+        lengths = batch["lengths"]
+        x = pad_sequence(list(torch.split(x, lengths.tolist())), batch_first=True)
+        packed = pack_padded_sequence(self.drop(x), lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True)
+        return self.out(self.drop(out))
+
+    def loss(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Negative log-likelihood of a linear-chain CRF without start or end transitions."""
+        trans = self.transitions
+        gold = emissions[:, 0].gather(1, tags[:, :1]).squeeze(1)
+        alpha = emissions[:, 0]
+        for t in range(1, emissions.shape[1]):
+            on = mask[:, t]
+            step = emissions[:, t].gather(1, tags[:, t : t + 1]).squeeze(1)
+            gold = gold + (step + trans[tags[:, t - 1], tags[:, t]]) * on
+            moved = torch.logsumexp(alpha[:, :, None] + trans[None], dim=1) + emissions[:, t]
+            alpha = torch.where(on[:, None], moved, alpha)
+        return (torch.logsumexp(alpha, dim=1) - gold).sum()
+
+
+def encode(
+    rows: Sequence[tuple[list[list[str]], Sentence]],
+    feature_ids: dict[str, int],
+    char_ids: dict[str, int],
+    label_ids: dict[str, int],
+) -> list[tuple[list[list[int]], list[list[int]], list[int]]]:
+    encoded = []
+    for features, sentence in rows:
+        tokens = gold_tokens(sentence.tokens)
+        feats = [[feature_ids[f] for f in own(fs) if f in feature_ids] for fs in features]
+        chars = [char_ids_of(t.norm, char_ids) for t in tokens]
+        encoded.append((feats, chars, [label_ids[tag] for tag in sentence.tags]))
+    return encoded
+
+
+def collate(batch: Sequence[tuple[list[list[int]], list[list[int]], list[int]]]) -> dict:
+    flat: list[int] = []
+    offsets: list[int] = []
+    chars: list[list[int]] = []
+    for feats, word_chars, _ in batch:
+        for token in feats:
+            offsets.append(len(flat))
+            flat.extend(token)
+        chars.extend(word_chars)
+    longest = max(map(len, chars))
+    char_tensor = torch.zeros((len(chars), longest), dtype=torch.long)
+    for row, ids in enumerate(chars):
+        char_tensor[row, : len(ids)] = torch.tensor(ids)
+    lengths = torch.tensor([len(tags) for _, _, tags in batch])
+    tags = pad_sequence([torch.tensor(tags) for _, _, tags in batch], batch_first=True)
+    return {
+        "feature_ids": torch.tensor(flat, dtype=torch.long),
+        "offsets": torch.tensor(offsets, dtype=torch.long),
+        "chars": char_tensor,
+        "char_mask": char_tensor != 0,
+        "lengths": lengths,
+        "tags": tags,
+        "mask": torch.arange(int(lengths.max()))[None, :] < lengths[:, None],
+    }
+
+
+def train_net(
+    train: Sequence[Sentence], args: argparse.Namespace
+) -> tuple[Net, dict[str, np.ndarray]]:
+    """Train the tagger on ``train``; return it and the arrays of ``neural.npz``."""
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    resources = build_resources(train, ROOT / "data" / "gazetteers")
+    rows = list(jackknifed_features(train, resources))
+    feature_counts = Counter(f for features, _ in rows for fs in features for f in own(fs))
+    features = sorted(f for f, n in feature_counts.items() if n >= MIN_FEATURE_COUNT)
+    feature_ids = {f: i for i, f in enumerate(features)}
+    char_counts = Counter(c for _, s in rows for t in gold_tokens(s.tokens) for c in f"^{t.norm}$")
+    chars = "".join(sorted(c for c, n in char_counts.items() if n >= MIN_CHAR_COUNT))
+    char_ids = {c: i + 2 for i, c in enumerate(chars)}
+    labels = sorted({tag for _, s in rows for tag in s.tags})
+    label_ids = {label: i for i, label in enumerate(labels)}
+    data = encode(rows, feature_ids, char_ids, label_ids)
+    print(f"{len(data)} sentences, {len(features)} features, {len(chars)} characters")
+
+    net = Net(features, len(chars) + 2, len(labels), args)
+    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
+    steps = args.epochs * -(-len(data) // args.batch)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
+    for epoch in range(args.epochs):
+        net.train()
+        random.shuffle(data)
+        total = 0.0
+        began = time.time()
+        for start in range(0, len(data), args.batch):
+            batch = collate(data[start : start + args.batch])
+            loss = net.loss(net(batch), batch["tags"], batch["mask"])
+            optimizer.zero_grad()
+            (loss / len(batch["lengths"])).backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+            optimizer.step()
+            schedule.step()
+            total += float(loss.detach())
+        print(f"epoch {epoch + 1}: loss {total / len(data):.3f} ({time.time() - began:.0f} s)")
+
+    net.eval()
+    state = {k: v.detach().numpy().astype(np.float32) for k, v in net.state_dict().items()}
+    return net, {
+        "features": np.array(features),
+        "feature_vectors": state["features.weight"],
+        "chars": np.array(chars),
+        "char_vectors": state["chars.weight"],
+        "conv_weight": state["conv.weight"],
+        "conv_bias": state["conv.bias"],
+        "f_w_ih": state["lstm.weight_ih_l0"],
+        "f_w_hh": state["lstm.weight_hh_l0"],
+        "f_bias": state["lstm.bias_ih_l0"] + state["lstm.bias_hh_l0"],
+        "b_w_ih": state["lstm.weight_ih_l0_reverse"],
+        "b_w_hh": state["lstm.weight_hh_l0_reverse"],
+        "b_bias": state["lstm.bias_ih_l0_reverse"] + state["lstm.bias_hh_l0_reverse"],
+        "out_weight": state["out.weight"],
+        "out_bias": state["out.bias"],
+        "transitions": state["transitions"],
+        "labels": np.array(labels),
+    }
+
+
+def check_numpy(net: Net, model: Path, sentences: Sequence[Sentence]) -> float:
+    """Return the largest difference between torch's and numpy's scores of ``sentences``.
+
+    Both read the model folder's features (not the jackknifed training ones).
+    """
+    backend = CRFBackend(model, neural=False)  # the CRF and the features
+    tagger = NeuralTagger(model / NEURAL_FILE)
+    tokens = [gold_tokens(s.tokens) for s in sentences]
+    rows = [
+        (backend.features.sentence([t.norm for t in ts], [t.kind for t in ts]), s)
+        for ts, s in zip(tokens, sentences, strict=True)
+    ]
+    labels = {label: i for i, label in enumerate(tagger.labels)}
+    batch = collate(encode(rows, tagger.feature_ids, tagger.char_ids, labels))
+    with torch.no_grad():
+        expected = net(batch).numpy()
+    got = tagger.scores(tokens, backend.features)
+    return max(float(np.abs(expected[i, : len(g)] - g).max()) for i, g in enumerate(got))
+
+
+def report(model: Path, held: Sequence[Sentence], mixes: Sequence[float]) -> dict[str, float]:
+    """Score ``held`` with the CRF, the tagger alone and their sums; print and return F1."""
+    backend = CRFBackend(model, neural=False)  # the CRF and the features
+    tagger = NeuralTagger(model / NEURAL_FILE)
+    crf = backend.crf
+    order = [tagger.labels.index(label) for label in crf.labels]
+    tokens = [gold_tokens(s.tokens) for s in held]
+    crf_scores = [
+        backend.features.emissions([t.norm for t in s], [t.kind for t in s], crf) for s in tokens
+    ]
+    net_scores: list[np.ndarray] = [np.zeros(0)] * len(tokens)
+    ranked = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
+    for start in range(0, len(ranked), 256):
+        group = ranked[start : start + 256]
+        scores = tagger.scores([tokens[i] for i in group], backend.features)
+        for i, s in zip(group, scores, strict=True):
+            net_scores[i] = s[:, order]
+    net_transitions = tagger.transitions[np.ix_(order, order)]
+    gold = [s.tags for s in held]
+    results = {}
+    for name, mix in [("crf", 0.0), *((f"crf+{m}*net", m) for m in mixes), ("net", None)]:
+        if mix is None:
+            decoder = LinearChainCRF(crf.labels, {}, crf.state_weights, net_transitions)
+            emissions = net_scores
+        else:
+            decoder = LinearChainCRF(
+                crf.labels, {}, crf.state_weights, crf.transitions + mix * net_transitions
+            )
+            emissions = [c + mix * n for c, n in zip(crf_scores, net_scores, strict=True)]
+        paths = decoder.viterbi(emissions)
+        result = score(gold, [[crf.labels[y] for y in p] for p in paths])
+        by_type = "  ".join(f"{t.type} {t.f1 * 100:5.2f}" for t in result.by_type)
+        print(f"{name:>12}: micro {result.micro.f1 * 100:5.2f}  {by_type}")
+        results[name] = result.micro.f1
+    return results
+
+
+def fit(train: Sequence[Sentence], model: Path, args: argparse.Namespace) -> None:
+    """Train the tagger on ``train`` and add it to the CRF model folder ``model``."""
+    net, arrays = train_net(train, args)
+    np.savez_compressed(model / NEURAL_FILE, **arrays)
+    difference = check_numpy(net, model, train[:64])
+    print(f"largest difference between torch and numpy scores: {difference:.2e}")
+    if difference > 1e-3:
+        raise SystemExit("numpy does not reproduce torch's scores")
+    meta_path = model / "meta.json"
+    meta = json.loads(meta_path.read_text("utf-8"))
+    meta["neural"] = {"mix": args.mix, **{k: getattr(args, k) for k in HYPERPARAMETERS}}
+    meta_path.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The options of this script; ``bench/crossval.py --neural`` takes the same."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--conll", type=Path, required=True)
+    parser.add_argument("--model", type=Path, required=True, help="CRF model folder to join")
+    parser.add_argument("--fold", type=int, default=None, help="train on all fifths but this")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--report", action="store_true", help="score the held-out part")
+    add_hyperparameters(parser)
+    return parser
+
+
+def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mix", type=float, default=1.0, help="weight of the tagger's scores")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--feature-dim", type=int, default=48)
+    parser.add_argument("--char-dim", type=int, default=24)
+    parser.add_argument("--kernels", type=int, default=48)
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--dropout", type=float, default=0.5)
+    parser.add_argument("--feature-dropout", type=float, default=0.1)
+    parser.add_argument("--word-dropout", type=float, default=0.25)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: reproducible)")
+
+
+HYPERPARAMETERS = (
+    "epochs",
+    "batch",
+    "lr",
+    "feature_dim",
+    "char_dim",
+    "kernels",
+    "hidden",
+    "dropout",
+    "feature_dropout",
+    "word_dropout",
+    "seed",
+)
+
+
+def main() -> None:
+    args = parser().parse_args()
+    torch.set_num_threads(args.threads)
+    train, held = split_train_dev(read_conll(args.conll))
+    if args.fold is not None:
+        size = -(-len(train) // args.folds)
+        held = train[args.fold * size : (args.fold + 1) * size]
+        train = train[: args.fold * size] + train[(args.fold + 1) * size :]
+    fit(train, args.model, args)
+    if args.report:
+        report(args.model, held, [0.5, 1.0, 1.5, 2.0])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""The numpy BiLSTM equals a plain token-by-token LSTM, batched or not, and joins the CRF.
+
+The models here are built by the tests: random weights in the layout of ``neural.npz``
+over the shipped model's features. (That numpy reproduces torch's scores is checked by
+``scripts/train_neural.py`` each time it trains, since torch is not in the test install.)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from arabic_ner.errors import ModelError
+from arabic_ner.features import FeatureExtractor
+from arabic_ner.model import CRFBackend, default_model_path, load_backend
+from arabic_ner.neural import NEURAL_FILE, NeuralTagger, char_ids_of
+from arabic_ner.tokenize import Token, sentences, tokenize
+
+LABELS = ("B-LOC", "B-MISC", "B-ORG", "B-PERS", "I-LOC", "I-MISC", "I-ORG", "I-PERS", "O")
+
+
+@pytest.fixture(scope="module")
+def crf() -> CRFBackend:
+    return CRFBackend(default_model_path(), neural=False)
+
+
+def _write_random(path: Path, features: list[str], seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    f, c, k, h, n = 6, 5, 7, 4, len(LABELS)
+    chars = "^$ابتمنوسكيل"
+
+    def normal(*shape: int) -> np.ndarray:
+        return rng.normal(0, 0.5, shape).astype(np.float32)
+
+    char_vectors = normal(len(chars) + 2, c)
+    char_vectors[0] = 0.0  # the padding character
+    arrays = {
+        "features": np.array(features),
+        "feature_vectors": normal(len(features), f),
+        "chars": np.array(chars),
+        "char_vectors": char_vectors,
+        "conv_weight": normal(k, c, 3),
+        "conv_bias": normal(k),
+        **{f"{d}_w_ih": normal(4 * h, f + k) for d in "fb"},
+        **{f"{d}_w_hh": normal(4 * h, h) for d in "fb"},
+        **{f"{d}_bias": normal(4 * h) for d in "fb"},
+        "out_weight": normal(n, 2 * h),
+        "out_bias": normal(n),
+        "transitions": normal(n, n),
+        "labels": np.array(LABELS),
+    }
+    np.savez(path, **arrays)
+    return arrays
+
+
+def _reference(
+    arrays: dict[str, np.ndarray], sentence: list[Token], features: FeatureExtractor
+) -> np.ndarray:
+    """Scores of one sentence, computed token by token in float64 as the docs describe."""
+    a = {k: v.astype(np.float64) for k, v in arrays.items() if v.dtype.kind == "f"}
+    index = {str(f): i for i, f in enumerate(arrays["features"])}
+    char_index = {ch: i + 2 for i, ch in enumerate(str(arrays["chars"]))}
+    stems = [features.own_features(t.norm, t.kind)[0] for t in sentence]
+    hits = features.list_hits(stems)
+    inputs = []
+    for token, token_hits in zip(sentence, hits, strict=True):
+        own = features.own_features(token.norm, token.kind)[1] + [f"g={g}" for g in token_hits]
+        summed = sum((a["feature_vectors"][index[x]] for x in own if x in index), np.zeros(6))
+        ids = [0, *char_ids_of(token.norm, char_index), 0]
+        vectors = a["char_vectors"][ids]
+        windows = [
+            np.einsum("kcw,wc->k", a["conv_weight"], vectors[p : p + 3]) + a["conv_bias"]
+            for p in range(len(ids) - 2)
+        ]
+        inputs.append(np.concatenate([summed, np.maximum(np.max(windows, axis=0), 0.0)]))
+
+    def lstm(direction: str, xs: list[np.ndarray]) -> list[np.ndarray]:
+        h = c = np.zeros(4)
+        out = []
+        for x in xs:
+            z = a[f"{direction}_w_ih"] @ x + a[f"{direction}_w_hh"] @ h + a[f"{direction}_bias"]
+            i, f, g, o = np.split(z, 4)
+            sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+            c = sig(f) * c + sig(i) * np.tanh(g)
+            h = sig(o) * np.tanh(c)
+            out.append(h)
+        return out
+
+    forward = lstm("f", inputs)
+    backward = lstm("b", inputs[::-1])[::-1]
+    return np.array(
+        [
+            a["out_weight"] @ np.concatenate([fw, bw]) + a["out_bias"]
+            for fw, bw in zip(forward, backward, strict=True)
+        ]
+    )
+
+
+def _some_features(crf: CRFBackend, groups: list[list[Token]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for group in groups:
+        stems = [crf.features.own_features(t.norm, t.kind)[0] for t in group]
+        for token, hits in zip(group, crf.features.list_hits(stems), strict=True):
+            seen.update(dict.fromkeys(crf.features.own_features(token.norm, token.kind)[1]))
+            seen.update(dict.fromkeys(f"g={g}" for g in hits))
+    return list(seen)[::2]  # half of them: the others are unknown to the model
+
+
+def test_batched_scores_equal_a_token_by_token_lstm(
+    crf: CRFBackend, sample_text: str, tmp_path: Path
+) -> None:
+    groups = [list(s) for s in sentences(tokenize(sample_text), sample_text)][:6]
+    assert len({len(g) for g in groups}) > 3  # padding and reversal are exercised
+    arrays = _write_random(tmp_path / NEURAL_FILE, _some_features(crf, groups))
+    tagger = NeuralTagger(tmp_path / NEURAL_FILE)
+    batched = tagger.scores(groups, crf.features)
+    for group, scores in zip(groups, batched, strict=True):
+        assert scores.shape == (len(group), len(LABELS))
+        np.testing.assert_allclose(scores, _reference(arrays, group, crf.features), atol=1e-4)
+    # The same sentence alone, and again from the cache, scores the same.
+    alone = NeuralTagger(tmp_path / NEURAL_FILE).scores(groups[2:3], crf.features)[0]
+    np.testing.assert_allclose(alone, batched[2], atol=1e-5)
+    np.testing.assert_allclose(tagger.scores(groups[2:3], crf.features)[0], alone, atol=1e-5)
+
+
+def test_unknown_characters_and_long_words(crf: CRFBackend, tmp_path: Path) -> None:
+    text = "وصل " + "ب" * 60 + " الى ☃ Moscow 2015"
+    groups = [list(s) for s in sentences(tokenize(text), text)]
+    arrays = _write_random(tmp_path / NEURAL_FILE, ["k=WORD", "g=LOC-B"])
+    scores = NeuralTagger(tmp_path / NEURAL_FILE).scores(groups, crf.features)
+    for group, got in zip(groups, scores, strict=True):
+        np.testing.assert_allclose(got, _reference(arrays, group, crf.features), atol=1e-4)
+
+
+def test_unreadable_weights_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / NEURAL_FILE
+    path.write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(ModelError, match=NEURAL_FILE):
+        NeuralTagger(path)
+    np.savez(path, features=np.array(["k=WORD"]))  # arrays missing
+    with pytest.raises(ModelError, match="retrain"):
+        NeuralTagger(path)
+
+
+def _model_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    shutil.copytree(default_model_path(), folder)
+    return folder
+
+
+def test_the_backend_adds_the_taggers_scores(crf: CRFBackend, tmp_path: Path) -> None:
+    folder = _model_copy(tmp_path)
+    text = "وصل الرئيس الروسي فلاديمير بوتين الى موسكو"
+    group = list(tokenize(text))
+    _write_random(folder / NEURAL_FILE, ["k=WORD"], seed=3)
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    for mix in (0.0, 50.0):
+        meta["neural"] = {"mix": mix}
+        (folder / "meta.json").write_text(json.dumps(meta), "utf-8")
+        both = CRFBackend(folder)
+        assert both.name == "crf" and both.neural is not None
+        labels, _ = both.tag([group])[0]
+        if mix == 0.0:  # adds nothing: the CRF's labels
+            assert labels == crf.tag([group])[0][0]
+        else:  # the random tagger dominates: its own best path
+            tagger = NeuralTagger(folder / NEURAL_FILE)
+            scores = tagger.scores([group], crf.features)[0]
+            order = [tagger.labels.index(label) for label in crf.labels]
+            path = both.decoder.viterbi(
+                [
+                    crf.features.emissions(
+                        [t.norm for t in group], [t.kind for t in group], crf.crf
+                    )
+                    + mix * scores[:, order]
+                ]
+            )[0]
+            assert labels == [crf.labels[y] for y in path]
+    alone = load_backend("crf-only", folder)
+    assert alone.name == "crf-only" and "tagger='CRF'" in repr(alone)
+
+
+def test_labels_must_match_the_crfs(tmp_path: Path) -> None:
+    folder = _model_copy(tmp_path)
+    arrays = _write_random(folder / NEURAL_FILE, ["k=WORD"])
+    arrays["labels"] = np.array([*LABELS[:-1], "B-DATE"])
+    np.savez(folder / NEURAL_FILE, **arrays)
+    with pytest.raises(ModelError, match="retrain the neural tagger"):
+        CRFBackend(folder)
+
+
+def test_weights_without_their_mix_are_refused(tmp_path: Path) -> None:
+    folder = _model_copy(tmp_path)
+    _write_random(folder / NEURAL_FILE, ["k=WORD"])
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    meta.pop("neural", None)
+    (folder / "meta.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ModelError, match="does not give the weight"):
+        CRFBackend(folder)
+    assert CRFBackend(folder, neural=False).name == "crf-only"
