@@ -338,9 +338,8 @@ class FeatureExtractor:
             if row is not None:
                 positions.append(i - 1)
                 rows.append(row)
-        for start, end, listed in self._lists.matches(stems):
-            for i in range(start, end):
-                tag = f"{listed}-B" if i == start else f"{listed}-I"
+        for i, hits in enumerate(self.list_hits(stems)):
+            for tag in hits:
                 for j, name in ((i, "g"), (i + 1, "-1g"), (i - 1, "+1g")):
                     row = crf.attributes.get(f"{name}={tag}")
                     if row is not None and 0 <= j < n:

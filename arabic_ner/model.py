@@ -184,17 +184,9 @@ class CRFBackend:
         # the weight chosen in training; the sum is decoded like a CRF (neural.py).
         self.neural: NeuralTagger | None = None
         self.decoder = self.crf
-        self._neural_order: list[int] = []
         if neural and (self.path / NEURAL_FILE).is_file():
-            self.neural = NeuralTagger(self.path / NEURAL_FILE)
-            if sorted(self.neural.labels) != sorted(self.labels):
-                raise ModelError(
-                    f"{self.path / NEURAL_FILE} has labels {self.neural.labels}, the CRF "
-                    f"{self.labels}: retrain the neural tagger for this model"
-                )
+            self.neural = NeuralTagger(self.path / NEURAL_FILE, labels=self.labels)
             self.features.share_own = True
-            self._neural_order = [self.neural.labels.index(label) for label in self.labels]
-            order = np.ix_(self._neural_order, self._neural_order)
             mix = self.meta.get("neural", {}).get("mix")
             if not isinstance(mix, int | float):
                 raise ModelError(
@@ -207,7 +199,7 @@ class CRFBackend:
                 self.labels,
                 self.crf.attributes,
                 self.crf.state_weights,
-                self.crf.transitions + self._mix * self.neural.transitions[order],
+                self.crf.transitions + self._mix * self.neural.transitions,
             )
 
     def __repr__(self) -> str:
@@ -244,10 +236,7 @@ class CRFBackend:
         ]
         if self.neural is not None:
             neural = self.neural.scores(sentences, self.features)
-            emissions = [
-                e + self._mix * n[:, self._neural_order]
-                for e, n in zip(emissions, neural, strict=True)
-            ]
+            emissions = [e + self._mix * n for e, n in zip(emissions, neural, strict=True)]
         crf = self.decoder
         paths = crf.viterbi(emissions)
         outside = self._outside

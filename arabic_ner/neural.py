@@ -91,10 +91,11 @@ class NeuralTagger:
     """Label scores for sentences from the weights in ``neural.npz``.
 
     :meth:`scores` needs the :class:`FeatureExtractor` of the model it was trained with,
-    for the features of each word and the list matches of each sentence.
+    for the features of each word and the list matches of each sentence. With ``labels``
+    (the same labels in another order, the CRF's), scores come in that order.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], labels: Sequence[str] | None = None) -> None:
         self.path = Path(path)
         try:
             with open(self.path, "rb") as stream, np.load(stream, allow_pickle=False) as data:
@@ -105,10 +106,21 @@ class NeuralTagger:
                 "scripts/train_neural.py or reinstall arabic-ner"
             ) from error
         self.labels = tuple(str(label) for label in arrays["labels"])
+        if labels is not None:
+            if sorted(labels) != sorted(self.labels):
+                raise ModelError(
+                    f"{self.path} has labels {self.labels}, the CRF {tuple(labels)}: "
+                    "retrain the neural tagger for this model"
+                )
+            order = [self.labels.index(label) for label in labels]
+            arrays["out_weight"] = arrays["out_weight"][order]
+            arrays["out_bias"] = arrays["out_bias"][order]
+            arrays["transitions"] = arrays["transitions"][np.ix_(order, order)]
+            self.labels = tuple(labels)
         self.feature_ids = {str(f): i for i, f in enumerate(arrays["features"])}
         self.char_ids = {c: i + 2 for i, c in enumerate(str(arrays["chars"]))}
         weights = {k: v.astype(DTYPE) for k, v in arrays.items() if v.dtype.kind == "f"}
-        self.transitions = weights["transitions"].astype(np.float64)
+        self.transitions = weights["transitions"]
         hidden = weights["f_w_hh"].shape[1]
         self._hidden = hidden
         # sigmoid(x) = (tanh(x / 2) + 1) / 2: with the input, forget and output gates' weights

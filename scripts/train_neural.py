@@ -236,9 +236,8 @@ def check_numpy(net: Net, model: Path, sentences: Sequence[Sentence]) -> float:
 def report(model: Path, held: Sequence[Sentence], mixes: Sequence[float]) -> dict[str, float]:
     """Score ``held`` with the CRF, the tagger alone and their sums; print and return F1."""
     backend = CRFBackend(model, neural=False)  # the CRF and the features
-    tagger = NeuralTagger(model / NEURAL_FILE)
     crf = backend.crf
-    order = [tagger.labels.index(label) for label in crf.labels]
+    tagger = NeuralTagger(model / NEURAL_FILE, labels=crf.labels)
     tokens = [gold_tokens(s.tokens) for s in held]
     crf_scores = [
         backend.features.emissions([t.norm for t in s], [t.kind for t in s], crf) for s in tokens
@@ -249,8 +248,8 @@ def report(model: Path, held: Sequence[Sentence], mixes: Sequence[float]) -> dic
         group = ranked[start : start + 256]
         scores = tagger.scores([tokens[i] for i in group], backend.features)
         for i, s in zip(group, scores, strict=True):
-            net_scores[i] = s[:, order]
-    net_transitions = tagger.transitions[np.ix_(order, order)]
+            net_scores[i] = s
+    net_transitions = tagger.transitions
     gold = [s.tags for s in held]
     results = {}
     for name, mix in [("crf", 0.0), *((f"crf+{m}*net", m) for m in mixes), ("net", None)]:
