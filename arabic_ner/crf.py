@@ -78,19 +78,24 @@ class LinearChainCRF:
         return summed
 
     def slot_weights(self, slots: Sequence[Iterable[str]]) -> FloatArray:
-        """Return the summed label weights of each feature list: a (slots, labels) array."""
+        """Return the summed label weights of each feature list: a (slots, labels) array.
+
+        Each list's weights are added in order on their own, so a list gets the same sum
+        whatever lists come with it; pass many at once, it is one numpy sum for all.
+        """
         table = np.zeros((len(slots), len(self.labels)))
-        where: list[int] = []
+        filled: list[int] = []
+        starts: list[int] = []
         rows: list[int] = []
         get = self.attributes.get
         for slot, features in enumerate(slots):
-            for feature in features:
-                row = get(feature)
-                if row is not None:
-                    where.append(slot)
-                    rows.append(row)
+            start = len(rows)
+            rows.extend(row for row in map(get, features) if row is not None)
+            if len(rows) > start:
+                filled.append(slot)
+                starts.append(start)
         if rows:
-            np.add.at(table, where, self.state_weights[rows])
+            table[filled] = np.add.reduceat(self.state_weights[rows], starts)
         return table
 
     def viterbi(self, emissions: Sequence[FloatArray]) -> list[list[int]]:

@@ -19,7 +19,7 @@ models record in ``meta.json`` and check on load.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -136,7 +136,9 @@ class FeatureExtractor:
         """Return the word without its proclitic, as the features see it."""
         return self.lexicon.stem(word)
 
-    def _word_features(self, word: str, kind: TokenKind) -> dict[str, str]:
+    def _word_features(
+        self, word: str, kind: TokenKind, guesses: Mapping[str, tuple[str, float]] | None = None
+    ) -> dict[str, str]:
         features = {"k": kind.value, "w": word}
         if kind is TokenKind.WORD:
             size, stem = split_proclitic(word, self.lexicon)
@@ -156,7 +158,10 @@ class FeatureExtractor:
                 features["pn"] = person[0]  # given, surname or unknown
                 features["pnc"] = _frequency_bucket(person[1])
             if self.namelike is not None:
-                guess, p = self.namelike_guesses.get(core) or self.namelike.predict(core)
+                known = self.namelike_guesses.get(core)
+                if known is None and guesses is not None:
+                    known = guesses.get(core)
+                guess, p = known or self.namelike.predict(core)
                 features["nl"] = guess if p >= 0.5 else "?"
                 features["nlc"] = f"{guess}:{_probability_bucket(p)}"
             features["f"] = _frequency_bucket(self.lexicon.count(stem))
@@ -173,9 +178,11 @@ class FeatureExtractor:
             features["s"] = word
         return features
 
-    def _word_lists(self, word: str, kind: TokenKind) -> tuple[str, tuple[list[str], ...]]:
+    def _word_lists(
+        self, word: str, kind: TokenKind, guesses: Mapping[str, tuple[str, float]] | None = None
+    ) -> tuple[str, tuple[list[str], ...]]:
         """Return (stem, feature strings for window slots own, -2, -1, +1, +2)."""
-        features = self._word_features(word, kind)
+        features = self._word_features(word, kind, guesses)
         own = [f"{name}={value}" for name, value in features.items()]
         around = tuple(
             [f"{offset:+d}{name}={features[name]}" for name in names if name in features]
@@ -273,24 +280,64 @@ class FeatureExtractor:
             self._bigrams = (crf, before, after)
         return self._bigrams[1], self._bigrams[2]
 
-    def _type_id(self, key: tuple[str, TokenKind], crf: LinearChainCRF) -> int:
-        """Add a word type: sum the weights of its features for each window slot.
+    def _guesses(self, keys: Sequence[tuple[str, TokenKind]]) -> dict[str, tuple[str, float]]:
+        """The name-likeness guesses of the Arabic words among ``keys``, in one batch."""
+        if self.namelike is None:
+            return {}
+        cores = [
+            core
+            for core in dict.fromkeys(
+                core_of(self.lexicon.stem(word)) for word, kind in keys if kind is TokenKind.WORD
+            )
+            if core not in self.namelike_guesses
+        ]
+        return dict(zip(cores, self.namelike.predict_many(cores), strict=True))
+
+    def _add_types(self, keys: Sequence[tuple[str, TokenKind]], crf: LinearChainCRF) -> None:
+        """Add word types: sum the weights of their features for each window slot.
 
         The sums live in one growing array, a row per word type, so that a sentence's
-        rows are gathered with one numpy index.
+        rows are gathered with one numpy index. The types of a whole batch are added at
+        once: the name-likeness guesses and the weight sums are then a few numpy calls
+        for all of them, not a few for each.
         """
-        stem, lists = self._word_lists(*key)  # not kept: the row of sums is what is reused
+        guesses = self._guesses(keys)
+        entries = [self._word_lists(*key, guesses) for key in keys]  # not kept: the sums are
         if self.share_own:
-            if len(self._own) >= _SHARED_LIMIT:  # nobody is asking for them
+            if len(self._own) + len(keys) > _SHARED_LIMIT:  # nobody is asking for them
                 self._own.clear()
-            self._own[key] = (stem, lists[0])
+            for key, (stem, lists) in zip(keys, entries, strict=True):
+                self._own[key] = (stem, lists[0])
         index = len(self._stems)
-        if index == len(self._table):
+        while index + len(keys) > len(self._table):
             self._table = np.concatenate([self._table, np.zeros_like(self._table)])
-        self._table[index] = crf.slot_weights(lists)
-        self._stems.append(stem)
-        self._type_ids[key] = index
-        return index
+        slots = [features for _, lists in entries for features in lists]
+        sums = crf.slot_weights(slots).reshape(len(keys), len(_WINDOW) + 1, -1)
+        self._table[index : index + len(keys)] = sums
+        for row, (key, (stem, _)) in enumerate(zip(keys, entries, strict=True), start=index):
+            self._stems.append(stem)
+            self._type_ids[key] = row
+
+    def _reset_table(self, crf: LinearChainCRF) -> None:
+        self._type_ids.clear()
+        self._stems.clear()
+        self._table = np.zeros((1024, len(_WINDOW) + 1, len(crf.labels)))
+        self._table_crf = crf
+        self._table_bos = crf.weights_of(["BOS"])
+        self._table_eos = crf.weights_of(["EOS"])
+
+    def add_types(self, keys: Iterable[tuple[str, TokenKind]], crf: LinearChainCRF) -> None:
+        """Prepare :meth:`emissions` for the ``(word, kind)`` tokens of many sentences.
+
+        Optional, and faster than letting each sentence add its new word types.
+        """
+        if self._table_crf is not crf:
+            self._reset_table(crf)
+        new = [key for key in dict.fromkeys(keys) if key not in self._type_ids]
+        if len(self._type_ids) + len(new) > _CACHE_LIMIT:
+            return  # emissions() empties the table when a sentence needs room
+        if new:
+            self._add_types(new, crf)
 
     def emissions(
         self, words: Sequence[str], kinds: Sequence[TokenKind], crf: LinearChainCRF
@@ -301,20 +348,16 @@ class FeatureExtractor:
         weights of a word's own and neighbour features are summed once per word type.
         """
         n = len(words)
-        if self._table_crf is not crf or len(self._type_ids) + n > _CACHE_LIMIT:
+        keys = list(zip(words, kinds, strict=True))
+        new = [key for key in dict.fromkeys(keys) if key not in self._type_ids]
+        if self._table_crf is not crf or len(self._type_ids) + len(new) > _CACHE_LIMIT:
             # A new table for this model, or a full one emptied: before the sentence, so
             # that no row gathered for it can disappear.
-            self._type_ids.clear()
-            self._stems.clear()
-            self._table = np.zeros((1024, len(_WINDOW) + 1, len(crf.labels)))
-            self._table_crf = crf
-            self._table_bos = crf.weights_of(["BOS"])
-            self._table_eos = crf.weights_of(["EOS"])
-        keys = list(zip(words, kinds, strict=True))
-        found = [self._type_ids.get(key) for key in keys]
-        ids = [
-            self._type_id(key, crf) if i is None else i for i, key in zip(found, keys, strict=True)
-        ]
+            self._reset_table(crf)
+            new = list(dict.fromkeys(keys))
+        if new:
+            self._add_types(new, crf)
+        ids = [self._type_ids[key] for key in keys]
         all_stems = self._stems
         stems = [all_stems[i] for i in ids]
         stacked = self._table[ids]  # (tokens, 5 slots: own, -2, -1, +1, +2, labels)

@@ -230,6 +230,7 @@ class CRFBackend:
 
     def _decode(self, sentences: list[Sequence[Token]]) -> list[tuple[list[str], list[float]]]:
         crf = self.crf
+        self.features.add_types(((t.norm, t.kind) for s in sentences for t in s), crf)
         emissions = [
             self.features.emissions([t.norm for t in s], [t.kind for t in s], crf)
             for s in sentences

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -93,13 +93,29 @@ class NameLikeness:
         >>> model.predict("بوتين")[0]
         'PERS'
         """
+        return self.predict_many([word])[0]
+
+    def predict_many(self, words: Sequence[str]) -> list[tuple[str, float]]:
+        """:meth:`predict` for many words with a few numpy operations in all.
+
+        Each word's scores are summed on their own, in the same order as for one word,
+        so a word gets the same guess whatever words it comes with.
+        """
+        if not words:
+            return []
         index, table = self._matrix()
         unseen = len(index)
-        rows = [index.get(g, unseen) for g in ngrams(word)]
-        scores = table[rows].sum(axis=0) + self._prior
-        best = int(scores.argmax())
-        weights = np.exp(scores - scores[best])
-        return CLASSES[best], float(1.0 / weights.sum())
+        get = index.get
+        rows: list[int] = []
+        starts: list[int] = []
+        for word in words:
+            starts.append(len(rows))
+            rows.extend(get(g, unseen) for g in ngrams(word))  # never empty: "^", "$"
+        scores = np.add.reduceat(table[rows], starts) + self._prior
+        best = scores.argmax(axis=1)
+        weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+        confidence = 1.0 / weights.sum(axis=1)
+        return [(CLASSES[b], p) for b, p in zip(best.tolist(), confidence.tolist(), strict=True)]
 
     def write(self, path: str | os.PathLike[str]) -> None:
         """Write as TSV: a header of priors and unseen scores, then one n-gram a line."""

@@ -141,47 +141,57 @@ class NeuralTagger:
         self._out_bias = weights["out_bias"]
         self._feature_vectors = weights["feature_vectors"]
         self._width = self._feature_vectors.shape[1]
-        self._char_vectors = weights["char_vectors"]
-        kernels, _, self._conv_width = weights["conv_weight"].shape
-        # (width * C, K): a window of character vectors, flattened, times this matrix.
-        self._conv = weights["conv_weight"].transpose(2, 1, 0).reshape(-1, kernels)
+        self._conv_width = weights["conv_weight"].shape[2]
+        # The convolution is linear in the character vectors: what each character adds to
+        # the K outputs from each place in the window is one table per place, (chars, K).
+        self._char_conv = [
+            weights["char_vectors"] @ weights["conv_weight"][:, :, k].T
+            for k in range(self._conv_width)
+        ]
         self._conv_bias = weights["conv_bias"]
         # The input vector of each word type seen (feature sum, then CNN output), by row.
         self._types: dict[tuple[str, TokenKind], int] = {}
         self._stems: list[str] = []
-        self._inputs: FloatArray = np.zeros((0, self._width + kernels), dtype=DTYPE)
+        self._inputs: FloatArray = np.zeros((0, self._width + len(self._conv_bias)), dtype=DTYPE)
 
     def __repr__(self) -> str:
         return f"NeuralTagger({str(self.path)!r})"
 
     def _char_vectors_of(self, words: Sequence[str]) -> FloatArray:
-        """The CNN's (words, K) output for ``words``, all at once."""
+        """The CNN's (words, K) output for ``words``: words of one length at a time."""
         ids = [char_ids_of(w, self.char_ids) for w in words]
-        longest = max(map(len, ids))
-        pad = self._conv_width // 2
-        padded = np.zeros((len(ids), longest + 2 * pad), dtype=np.intp)
+        by_length: dict[int, list[int]] = {}
         for row, word_ids in enumerate(ids):
-            padded[row, pad : pad + len(word_ids)] = word_ids
-        vectors = self._char_vectors[padded]  # (words, positions, C)
-        windows = np.concatenate(
-            [vectors[:, k : k + longest] for k in range(self._conv_width)], axis=2
-        )
-        convolved = windows @ self._conv + self._conv_bias  # (words, longest, K)
-        lengths = np.array([len(w) for w in ids])
-        convolved[np.arange(longest)[None, :] >= lengths[:, None]] = -np.inf
-        pooled: FloatArray = np.maximum(convolved.max(axis=1), 0.0)
+            by_length.setdefault(len(word_ids), []).append(row)
+        pooled = np.empty((len(ids), len(self._conv_bias)), dtype=DTYPE)
+        pad = self._conv_width // 2
+        for length, rows in by_length.items():
+            padded = np.zeros((len(rows), length + 2 * pad), dtype=np.intp)  # 0: padding
+            padded[:, pad : pad + length] = [ids[row] for row in rows]
+            convolved = self._char_conv[0][padded[:, :length]] + self._conv_bias
+            for k in range(1, self._conv_width):
+                convolved += self._char_conv[k][padded[:, k : k + length]]
+            pooled[rows] = np.maximum(convolved.max(axis=1), 0.0)  # (words, K)
         return pooled
 
     def _add_types(self, keys: list[tuple[str, TokenKind]], features: FeatureExtractor) -> None:
         """Compute and cache the input vectors of new word types."""
         rows = np.zeros((len(keys), self._inputs.shape[1]), dtype=DTYPE)
+        get = self.feature_ids.get
+        filled: list[int] = []
+        starts: list[int] = []
+        ids: list[int] = []
         for row, key in enumerate(keys):
             stem, own = features.own_features(*key)
-            ids = [i for i in map(self.feature_ids.get, own) if i is not None]
-            if ids:
-                rows[row, : self._width] = self._feature_vectors[ids].sum(axis=0)
+            start = len(ids)
+            ids.extend(i for i in map(get, own) if i is not None)
+            if len(ids) > start:
+                filled.append(row)
+                starts.append(start)
             self._types[key] = len(self._stems)
             self._stems.append(stem)
+        if ids:  # each type's vectors summed on their own, in order, in one numpy call
+            rows[filled, : self._width] = np.add.reduceat(self._feature_vectors[ids], starts)
         rows[:, self._width :] = self._char_vectors_of([word for word, _ in keys])
         self._inputs = np.concatenate([self._inputs, rows])
 

@@ -3,15 +3,17 @@
 Torch is needed here only (the CPU build is enough; ``make model`` installs it into
 ``.venv-train``); the package runs the weights in numpy. The tagger is trained on the
 same sentences and the same jackknifed features as the CRF of the model folder it joins
-(``train.py``): the first 90% of ``--conll``, as ``arabic-ner train --dev-fraction 0.1``
-used, so train the CRF first::
+(``train.py``), so train the CRF first, with the same ``--dev-fraction``. The shipped
+model is trained on the whole of ANERcorp's training part (``make model``)::
 
     .venv-train/bin/python scripts/train_neural.py --conll ../shared/data/ner/anercorp/train.txt \
-        --model arabic_ner/models/default --report
+        --model arabic_ner/models/default --dev-fraction 0
 
-writes ``neural.npz`` into the folder and the tagger's settings and mixing weight into
-its ``meta.json``, after checking that numpy reproduces torch's scores. With one torch
-thread (the default) training is deterministic: the same data give the same weights.
+and the model that measures the recipe on the dev split on its first 90% (``make
+model-dev``: ``--dev-fraction 0.1 --report``). It writes ``neural.npz`` into the folder
+and the tagger's settings and mixing weight into its ``meta.json``, after checking that
+numpy reproduces torch's scores. With one torch thread (the default) training is
+deterministic: the same data give the same weights.
 ``--fold K`` trains on four fifths of those sentences instead (cross-validation,
 ``bench/crossval.py --neural``). ``--report`` scores the held-out part (the dev split,
 or the fold) with the CRF alone, the tagger alone and their sums at several weights.
@@ -288,6 +290,12 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--conll", type=Path, required=True)
     parser.add_argument("--model", type=Path, required=True, help="CRF model folder to join")
+    parser.add_argument(
+        "--dev-fraction",
+        type=float,
+        default=0.1,
+        help="hold out this last part of --conll as dev (0: train on it all, as the CRF did)",
+    )
     parser.add_argument("--fold", type=int, default=None, help="train on all fifths but this")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--report", action="store_true", help="score the held-out part")
@@ -329,13 +337,19 @@ HYPERPARAMETERS = (
 def main() -> None:
     args = parser().parse_args()
     torch.set_num_threads(args.threads)
-    train, held = split_train_dev(read_conll(args.conll))
+    train, held = split_train_dev(read_conll(args.conll), args.dev_fraction)
+    crf_sentences = json.loads((args.model / "meta.json").read_text("utf-8"))["train_sentences"]
+    if args.fold is None and crf_sentences != len(train):
+        raise SystemExit(
+            f"the CRF in {args.model} was trained on {crf_sentences} sentences, this tagger "
+            f"would be on {len(train)}: give the --dev-fraction the CRF was trained with"
+        )
     if args.fold is not None:
         size = -(-len(train) // args.folds)
         held = train[args.fold * size : (args.fold + 1) * size]
         train = train[: args.fold * size] + train[(args.fold + 1) * size :]
     fit(train, args.model, args)
-    if args.report:
+    if args.report and held:
         report(args.model, held, [0.5, 1.0, 1.5, 2.0])
 
 

@@ -118,6 +118,40 @@ def test_train_is_deterministic_and_evaluate_prints_scores(anercorp: Path, tmp_p
     assert set(report["by_type"]) <= {"PERS", "LOC", "ORG", "MISC"}
 
 
+def test_dev_score_refuses_a_model_trained_on_the_dev_split(anercorp: Path, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.txt"
+    write_conll(read_conll(anercorp)[:200], corpus)
+    gazetteers = str(ROOT / "data" / "gazetteers")
+    models = {}
+    for fraction in ("0", "0.1"):
+        out = models[fraction] = tmp_path / f"model-{fraction}"
+        result = run(
+            "train",
+            "--train",
+            str(corpus),
+            "--dev-fraction",
+            fraction,
+            "--out",
+            str(out),
+            "--gazetteers",
+            gazetteers,
+            "--max-iterations",
+            "10",
+        )
+        assert result.returncode == 0, result.stderr
+    bench = [sys.executable, str(ROOT / "bench" / "accuracy.py"), "--conll", str(corpus)]
+    for fraction, refused in (("0", True), ("0.1", False)):
+        result = subprocess.run(
+            [*bench, "--model", str(models[fraction]), "--document-size", "0"],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+        )
+        assert (result.returncode != 0) is refused, result.stderr
+        assert ("trained on the dev split too" in result.stderr) is refused
+        assert ("micro" in result.stdout) is not refused
+
+
 def test_train_without_gazetteer_folder_explains(anercorp: Path, tmp_path: Path) -> None:
     train, _dev, _ = _small_corpus(anercorp, tmp_path)
     result = run(

@@ -11,6 +11,8 @@ import pytest
 
 from arabic_ner.conll import read_conll, split_train_dev
 from arabic_ner.crf import LinearChainCRF
+from arabic_ner.features import FeatureExtractor
+from arabic_ner.gazetteer import Gazetteer
 from arabic_ner.model import CRFBackend, default_model_path
 from arabic_ner.pipeline import Pipeline
 from arabic_ner.tokenize import sentences, tokenize
@@ -65,6 +67,30 @@ def test_emissions_equal_the_summed_weights_of_the_features(
         words, kinds = [t.norm for t in sentence], [t.kind for t in sentence]
         expected = np.stack([crf.weights_of(f) for f in backend.features.sentence(words, kinds)])
         assert np.allclose(backend.features.emissions(words, kinds, crf), expected)
+
+
+def test_word_types_added_in_one_batch_weigh_as_added_one_by_one(
+    backend: CRFBackend, anercorp: Path
+) -> None:
+    _, dev = split_train_dev(read_conll(anercorp))
+    tokens = [gold_tokens(s.tokens) for s in dev[:80]]
+    crf, fx = backend.crf, backend.features
+    memory = Gazetteer.read(default_model_path() / "memory.tsv")
+    batched, single = (
+        FeatureExtractor(
+            fx.lexicon,
+            fx.gazetteer,
+            person_names=fx.person_names,
+            namelike=fx.namelike,
+            memory=memory,
+        )
+        for _ in range(2)
+    )
+    batched.add_types(((t.norm, t.kind) for s in tokens for t in s), crf)
+    for sentence in tokens:
+        words, kinds = [t.norm for t in sentence], [t.kind for t in sentence]
+        fresh = single.emissions(words, kinds, crf)
+        assert np.array_equal(batched.emissions(words, kinds, crf), fresh)
 
 
 def test_marginals_sum_to_one_and_viterbi_handles_lengths_one_to_many() -> None:
