@@ -135,6 +135,7 @@ class FeatureExtractor:
         # until own_features() asks for them: the BiLSTM reads the same new words next.
         self.share_own = False
         self._own: dict[tuple[str, TokenKind], tuple[str, list[str]]] = {}
+        self._hits: dict[tuple[str, ...], list[list[str]]] = {}  # the same, for list_hits()
 
     def stem(self, word: str) -> str:
         """Return the word without its proclitic, as the features see it."""
@@ -226,6 +227,10 @@ class FeatureExtractor:
         Gazetteer types are ``LOC``, ``ORG``, ``PERS``; training-name memory types are
         marked ``m`` (``mLOC``).
         """
+        if self._hits:
+            shared = self._hits.pop(tuple(stems), None)
+            if shared is not None:
+                return shared
         hits: list[list[str]] = [[] for _ in stems]
         for start, end, tag in self._lists.matches(stems):
             hits[start].append(f"{tag}-B")
@@ -387,7 +392,12 @@ class FeatureExtractor:
             if row is not None:
                 positions.append(i - 1)
                 rows.append(row)
-        for i, hits in enumerate(self.list_hits(stems)):
+        sentence_hits = self.list_hits(stems)
+        if self.share_own:
+            if len(self._hits) >= _SHARED_LIMIT:
+                self._hits.clear()
+            self._hits[tuple(stems)] = sentence_hits
+        for i, hits in enumerate(sentence_hits):
             for tag in hits:
                 for j, name in ((i, "g"), (i + 1, "-1g"), (i - 1, "+1g")):
                     row = crf.attributes.get(f"{name}={tag}")

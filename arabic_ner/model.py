@@ -230,13 +230,14 @@ class CRFBackend:
 
     def _decode(self, sentences: list[Sequence[Token]]) -> list[tuple[list[str], list[float]]]:
         crf = self.crf
-        self.features.add_types(((t.norm, t.kind) for s in sentences for t in s), crf)
+        keys = [[(t.norm, t.kind) for t in s] for s in sentences]
+        self.features.add_types((key for sentence in keys for key in sentence), crf)
         emissions = [
             self.features.emissions([t.norm for t in s], [t.kind for t in s], crf)
             for s in sentences
         ]
         if self.neural is not None:
-            neural = self.neural.scores(sentences, self.features)
+            neural = self.neural.scores(sentences, self.features, keys)
             emissions = [e + self._mix * n for e, n in zip(emissions, neural, strict=True)]
         crf = self.decoder
         paths = crf.viterbi(emissions)

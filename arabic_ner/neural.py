@@ -196,13 +196,18 @@ class NeuralTagger:
         self._inputs = np.concatenate([self._inputs, rows])
 
     def scores(
-        self, sentences: Sequence[Sequence[Token]], features: FeatureExtractor
+        self,
+        sentences: Sequence[Sequence[Token]],
+        features: FeatureExtractor,
+        keys: list[list[tuple[str, TokenKind]]] | None = None,
     ) -> list[npt.NDArray[np.float64]]:
         """Return each sentence's (tokens, labels) scores; sentences must not be empty.
 
-        Sentences run together, in groups of up to :data:`GROUP_TOKENS` tokens.
+        Sentences run together, in groups of up to :data:`GROUP_TOKENS` tokens. ``keys``
+        are the sentences' ``(norm, kind)`` pairs, if the caller has them already.
         """
-        keys = [[(t.norm, t.kind) for t in s] for s in sentences]
+        if keys is None:
+            keys = [[(t.norm, t.kind) for t in s] for s in sentences]
         if len(self._types) + sum(map(len, keys)) > _CACHE_LIMIT:
             self._types.clear()
             self._stems.clear()
