@@ -175,8 +175,21 @@ class NeuralTagger:
         return pooled
 
     def _add_types(self, keys: list[tuple[str, TokenKind]], features: FeatureExtractor) -> None:
-        """Compute and cache the input vectors of new word types."""
-        rows = np.zeros((len(keys), self._inputs.shape[1]), dtype=DTYPE)
+        """Compute and cache the input vectors of new word types.
+
+        They go into one array by row, whose room doubles when full: appending with
+        ``np.concatenate`` copied the whole cache for every batch of new words.
+        """
+        first = len(self._stems)
+        if first + len(keys) > len(self._inputs):
+            room = np.zeros(
+                (max(2 * len(self._inputs), first + len(keys), 1024), self._inputs.shape[1]),
+                dtype=DTYPE,
+            )
+            room[:first] = self._inputs[:first]
+            self._inputs = room
+        rows = self._inputs[first : first + len(keys)]  # a view: filled in place
+        rows[:] = 0.0
         get = self.feature_ids.get
         filled: list[int] = []
         starts: list[int] = []
@@ -193,7 +206,6 @@ class NeuralTagger:
         if ids:  # each type's vectors summed on their own, in order, in one numpy call
             rows[filled, : self._width] = np.add.reduceat(self._feature_vectors[ids], starts)
         rows[:, self._width :] = self._char_vectors_of([word for word, _ in keys])
-        self._inputs = np.concatenate([self._inputs, rows])
 
     def scores(
         self,
@@ -211,7 +223,7 @@ class NeuralTagger:
         if len(self._types) + sum(map(len, keys)) > _CACHE_LIMIT:
             self._types.clear()
             self._stems.clear()
-            self._inputs = self._inputs[:0]
+            self._inputs = np.zeros((0, self._inputs.shape[1]), dtype=DTYPE)
         new = list(dict.fromkeys(k for ks in keys for k in ks if k not in self._types))
         if new:
             self._add_types(new, features)
