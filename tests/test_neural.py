@@ -127,6 +127,26 @@ def test_batched_scores_equal_a_token_by_token_lstm(
     np.testing.assert_allclose(tagger.scores(groups[2:3], crf.features)[0], alone, atol=1e-5)
 
 
+def test_word_types_cached_over_many_batches_score_as_in_one(
+    crf: CRFBackend, anercorp: Path, tmp_path: Path
+) -> None:
+    from arabic_ner.conll import read_conll
+    from arabic_ner.train import gold_tokens
+
+    groups = [gold_tokens(s.tokens) for s in read_conll(anercorp)[:400]]
+    assert len({(t.norm, t.kind) for g in groups for t in g}) > 2048  # the cache grows twice
+    _write_random(tmp_path / NEURAL_FILE, _some_features(crf, groups[:20]))
+    whole = NeuralTagger(tmp_path / NEURAL_FILE).scores(groups, crf.features)
+    tagger = NeuralTagger(tmp_path / NEURAL_FILE)
+    pieces = [
+        s
+        for i in range(0, len(groups), 25)
+        for s in tagger.scores(groups[i : i + 25], crf.features)
+    ]
+    for got, expected in zip(pieces, whole, strict=True):  # equal but for the last bits
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
 def test_unknown_characters_and_long_words(crf: CRFBackend, tmp_path: Path) -> None:
     text = "وصل " + "ب" * 60 + " الى ☃ Moscow 2015"
     groups = [list(s) for s in sentences(tokenize(text), text)]
