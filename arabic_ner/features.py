@@ -136,6 +136,7 @@ class FeatureExtractor:
         self.share_own = False
         self._own: dict[tuple[str, TokenKind], tuple[str, list[str]]] = {}
         self._hits: dict[tuple[str, ...], list[list[str]]] = {}  # the same, for list_hits()
+        self._splits: dict[str, tuple[int, str]] = {}  # proclitic splits of a batch's new words
 
     def stem(self, word: str) -> str:
         """Return the word without its proclitic, as the features see it."""
@@ -146,7 +147,7 @@ class FeatureExtractor:
     ) -> dict[str, str]:
         features = {"k": kind.value, "w": word}
         if kind is TokenKind.WORD:
-            size, stem = split_proclitic(word, self.lexicon)
+            size, stem = self._splits.get(word) or split_proclitic(word, self.lexicon)
             features["s"] = stem
             if size:
                 features["pc"] = word[:size]
@@ -295,11 +296,12 @@ class FeatureExtractor:
         """The name-likeness guesses of the Arabic words among ``keys``, in one batch."""
         if self.namelike is None:
             return {}
+        lexicon = self.lexicon
+        # Kept for _word_features, which needs the same splits next (see _add_types).
+        self._splits = {w: split_proclitic(w, lexicon) for w, k in keys if k is TokenKind.WORD}
         cores = [
             core
-            for core in dict.fromkeys(
-                core_of(self.lexicon.stem(word)) for word, kind in keys if kind is TokenKind.WORD
-            )
+            for core in dict.fromkeys(core_of(stem) for _, stem in self._splits.values())
             if core not in self.namelike_guesses
         ]
         return dict(zip(cores, self.namelike.predict_many(cores), strict=True))
@@ -314,6 +316,7 @@ class FeatureExtractor:
         """
         guesses = self._guesses(keys)
         entries = [self._word_lists(*key, guesses) for key in keys]  # not kept: the sums are
+        self._splits = {}
         if self.share_own:
             if len(self._own) + len(keys) > _SHARED_LIMIT:  # nobody is asking for them
                 self._own.clear()
