@@ -20,6 +20,7 @@ models record in ``meta.json`` and check on load.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -136,18 +137,23 @@ class FeatureExtractor:
         self.share_own = False
         self._own: dict[tuple[str, TokenKind], tuple[str, list[str]]] = {}
         self._hits: dict[tuple[str, ...], list[list[str]]] = {}  # the same, for list_hits()
-        self._splits: dict[str, tuple[int, str]] = {}  # proclitic splits of a batch's new words
 
     def stem(self, word: str) -> str:
         """Return the word without its proclitic, as the features see it."""
         return self.lexicon.stem(word)
 
     def _word_features(
-        self, word: str, kind: TokenKind, guesses: Mapping[str, tuple[str, float]] | None = None
+        self,
+        word: str,
+        kind: TokenKind,
+        splits: Mapping[str, tuple[int, str]] | None = None,
+        guesses: Mapping[str, tuple[str, float]] | None = None,
     ) -> dict[str, str]:
+        """A word's own features by name; ``splits`` and ``guesses`` are made for a batch."""
         features = {"k": kind.value, "w": word}
         if kind is TokenKind.WORD:
-            size, stem = self._splits.get(word) or split_proclitic(word, self.lexicon)
+            split = splits.get(word) if splits is not None else None
+            size, stem = split or split_proclitic(word, self.lexicon)
             features["s"] = stem
             if size:
                 features["pc"] = word[:size]
@@ -185,10 +191,14 @@ class FeatureExtractor:
         return features
 
     def _word_lists(
-        self, word: str, kind: TokenKind, guesses: Mapping[str, tuple[str, float]] | None = None
+        self,
+        word: str,
+        kind: TokenKind,
+        splits: Mapping[str, tuple[int, str]] | None = None,
+        guesses: Mapping[str, tuple[str, float]] | None = None,
     ) -> tuple[str, tuple[list[str], ...]]:
         """Return (stem, feature strings for window slots own, -2, -1, +1, +2)."""
-        features = self._word_features(word, kind, guesses)
+        features = self._word_features(word, kind, splits, guesses)
         # Concatenation with prefixes made once: twice as fast as f-strings, and this runs
         # for every new word type.
         own = [name + "=" + value for name, value in features.items()]
@@ -292,16 +302,13 @@ class FeatureExtractor:
             self._bigrams = (crf, before, after)
         return self._bigrams[1], self._bigrams[2]
 
-    def _guesses(self, keys: Sequence[tuple[str, TokenKind]]) -> dict[str, tuple[str, float]]:
-        """The name-likeness guesses of the Arabic words among ``keys``, in one batch."""
+    def _guesses(self, splits: Mapping[str, tuple[int, str]]) -> dict[str, tuple[str, float]]:
+        """The name-likeness guesses of the split words' cores, in one batch."""
         if self.namelike is None:
             return {}
-        lexicon = self.lexicon
-        # Kept for _word_features, which needs the same splits next (see _add_types).
-        self._splits = {w: split_proclitic(w, lexicon) for w, k in keys if k is TokenKind.WORD}
         cores = [
             core
-            for core in dict.fromkeys(core_of(stem) for _, stem in self._splits.values())
+            for core in dict.fromkeys(core_of(stem) for _, stem in splits.values())
             if core not in self.namelike_guesses
         ]
         return dict(zip(cores, self.namelike.predict_many(cores), strict=True))
@@ -314,9 +321,10 @@ class FeatureExtractor:
         once: the name-likeness guesses and the weight sums are then a few numpy calls
         for all of them, not a few for each.
         """
-        guesses = self._guesses(keys)
-        entries = [self._word_lists(*key, guesses) for key in keys]  # not kept: the sums are
-        self._splits = {}
+        lexicon = self.lexicon
+        splits = {w: split_proclitic(w, lexicon) for w, k in keys if k is TokenKind.WORD}
+        guesses = self._guesses(splits)
+        entries = [self._word_lists(*key, splits, guesses) for key in keys]  # sums are kept
         if self.share_own:
             if len(self._own) + len(keys) > _SHARED_LIMIT:  # nobody is asking for them
                 self._own.clear()
@@ -363,15 +371,20 @@ class FeatureExtractor:
         """
         n = len(words)
         keys = list(zip(words, kinds, strict=True))
-        new = [key for key in dict.fromkeys(keys) if key not in self._type_ids]
-        if self._table_crf is not crf or len(self._type_ids) + len(new) > _CACHE_LIMIT:
-            # A new table for this model, or a full one emptied: before the sentence, so
-            # that no row gathered for it can disappear.
-            self._reset_table(crf)
-            new = list(dict.fromkeys(keys))
-        if new:
+        type_ids = self._type_ids
+        found: list[int | None] = (
+            [type_ids.get(key) for key in keys] if self._table_crf is crf else [None] * n
+        )
+        if None in found:
+            new = list(dict.fromkeys(k for k, i in zip(keys, found, strict=True) if i is None))
+            if self._table_crf is not crf or len(type_ids) + len(new) > _CACHE_LIMIT:
+                # A new table for this model, or a full one emptied: before the sentence,
+                # so that no row gathered for it can disappear.
+                self._reset_table(crf)
+                new = list(dict.fromkeys(keys))
             self._add_types(new, crf)
-        ids = [self._type_ids[key] for key in keys]
+            found = [type_ids[key] for key in keys]
+        ids = cast(list[int], found)  # no None left
         all_stems = self._stems
         stems = [all_stems[i] for i in ids]
         stacked = self._table[ids]  # (tokens, 5 slots: own, -2, -1, +1, +2, labels)
