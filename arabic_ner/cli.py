@@ -88,39 +88,52 @@ def _jobs(value: str) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from arabic_ner.conll import read_conll, split_train_dev
+    from arabic_ner.conll import Sentence
+    from arabic_ner.corpora import Corpus, read_recipe
     from arabic_ner.train import train_model
 
-    train = read_conll(args.train)
-    sources = {"train": args.train}
-    if args.dev:
-        dev = read_conll(args.dev)
-        sources["dev"] = args.dev
+    if args.recipe:
+        corpora = read_recipe(args.recipe, args.data_root)
     else:
-        train, dev = split_train_dev(train, args.dev_fraction)
+        dev_file = Path(args.dev) if args.dev else None
+        corpora = [Corpus("train", Path(args.train), dev=dev_file, dev_fraction=args.dev_fraction)]
+    train: list[Sentence] = []
+    for corpus in corpora:
+        part, dev = corpus.split(with_dev=args.with_dev)
+        train += part
+        print(f"{corpus.name}: {len(part)} training, {len(dev)} dev sentences", file=sys.stderr)
     gazetteers = Path(args.gazetteers)
     if not gazetteers.is_dir():
         raise ArabicNERError(
             f"gazetteer folder {gazetteers} not found: pass --gazetteers, the folder with "
             "loc.txt, org.txt and pers.txt (data/gazetteers in the source tree)"
         )
+    if args.clusters and not Path(args.clusters).is_file():
+        raise ArabicNERError(
+            f"cluster table {args.clusters} not found: build it with 'make clusters', or "
+            "train without --clusters"
+        )
     config = TrainConfig(
         c1=args.c1, c2=args.c2, max_iterations=args.max_iterations, min_freq=args.min_freq
     )
-    print(
-        f"training on {len(train)} sentences, {len(dev)} dev sentences, {config}",
-        file=sys.stderr,
-    )
+    print(f"training on {len(train)} sentences, {config}", file=sys.stderr)
     started = time.perf_counter()
+    sources = {f"{c.name}.train": str(c.train) for c in corpora}
+    sources.update({f"{c.name}.dev": str(c.dev) for c in corpora if c.dev is not None})
     meta = train_model(
-        train, args.out, gazetteer_dir=gazetteers, dev=dev, config=config, sources=sources
+        train,
+        args.out,
+        gazetteer_dir=gazetteers,
+        dev=() if args.with_dev else corpora,
+        config=config,
+        sources=sources,
+        clusters=args.clusters,
+        recipe={"corpora": [c.to_dict() for c in corpora], "with_dev": args.with_dev},
     )
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    if "dev" in meta:
-        from arabic_ner.model import CRFBackend
-        from arabic_ner.train import evaluate
-
-        print(evaluate(CRFBackend(args.out), dev).format())
+    for name, report in meta.get("dev", {}).items():
+        by_type = "  ".join(f"{kind} {s['f1'] * 100:.2f}" for kind, s in report["by_type"].items())
+        print(f"dev of {name}: micro F1 {report['micro']['f1'] * 100:.2f}  {by_type}")
     return 0
 
 
@@ -222,13 +235,37 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a CRF on a CoNLL file and write a model folder. Training is "
         "deterministic: the same data and options rebuild the same model.",
     )
-    train.add_argument("--train", required=True, metavar="FILE", help="CoNLL training file")
-    train.add_argument("--dev", metavar="FILE", help="CoNLL dev file to score the model on")
+    sources = train.add_mutually_exclusive_group(required=True)
+    sources.add_argument("--train", metavar="FILE", help="CoNLL training file")
+    sources.add_argument(
+        "--recipe",
+        metavar="FILE",
+        help="JSON list of training corpora, their dev splits and relabelings "
+        "(see arabic_ner/corpora.py; the project's are in data/recipes/)",
+    )
+    train.add_argument(
+        "--data-root",
+        default=".",
+        metavar="DIR",
+        help="folder the recipe's paths are relative to (default: the current folder)",
+    )
+    train.add_argument("--dev", metavar="FILE", help="with --train: CoNLL dev file to score on")
     train.add_argument(
         "--dev-fraction",
         type=float,
         default=0.1,
-        help="without --dev: hold out this last fraction of --train as dev (default: 0.1)",
+        help="with --train and no --dev: hold out this last fraction as dev (default: 0.1)",
+    )
+    train.add_argument(
+        "--with-dev",
+        action="store_true",
+        help="train on the dev splits too (a model to ship; nothing is left to score it)",
+    )
+    train.add_argument(
+        "--clusters",
+        metavar="FILE",
+        help="word cluster table for the features (data/clusters/clusters.tsv, "
+        "built by 'make clusters'; default: none)",
     )
     train.add_argument("--out", required=True, metavar="DIR", help="model folder to write")
     train.add_argument(

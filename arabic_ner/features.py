@@ -2,10 +2,11 @@
 
 Each token gets the features of its own word and of its neighbours (±2), plus the
 gazetteer matches that cover it. A word's own features include whether it is a known
-part of a person's name (``person_names.tsv``, from Wikidata) and what a character n-gram
-model guesses its letters look like (``namelike.py``), and whether the words are a name
+part of a person's name (``person_names.tsv``, from Wikidata), what a character n-gram
+model guesses its letters look like (``namelike.py``), which clusters of words learned
+from unlabeled news it falls in (``wordclusters.py``), and whether the words are a name
 tagged in the training data (the *memory*, jackknifed in training): the signals that
-helped most on names never seen in training (docs/model.md).
+help on names never seen in training (docs/model.md).
 
 Everything that depends on one word alone (its proclitic split, affixes, shape,
 frequency) is computed once per word type and cached, already prefixed for each position
@@ -29,10 +30,11 @@ from arabic_ner.crf import FloatArray, LinearChainCRF
 from arabic_ner.gazetteer import Gazetteer
 from arabic_ner.namelike import NameLikeness
 from arabic_ner.tokenize import TokenKind
+from arabic_ner.wordclusters import WordClusters
 
 __all__ = ["FEATURE_VERSION", "FeatureExtractor", "core_of"]
 
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 
 # Word types kept before a cache is emptied: bounds memory (about 0.5 KiB a type for the
 # tagging table, a few KiB for the feature strings that only training keeps).
@@ -41,11 +43,13 @@ _SHARED_LIMIT = 20_000  # own feature lists kept for own_features() (see share_o
 _WINDOW = (-2, -1, 1, 2)
 # Which word features a neighbour at each offset contributes (names from _word_features).
 _NEIGHBOUR_KEYS = {
-    -2: ("s", "k"),
-    -1: ("w", "s", "s2", "k", "al", "nl", "pn"),
-    1: ("w", "s", "p2", "k", "al", "nl", "pn"),
-    2: ("s", "k"),
+    -2: ("s", "k", "u1"),
+    -1: ("w", "s", "s2", "k", "al", "nl", "pn", "u0", "u1", "u2"),
+    1: ("w", "s", "p2", "k", "al", "nl", "pn", "u0", "u1", "u2"),
+    2: ("s", "k", "u1"),
 }
+# Feature names of a word's cluster ids (wordclusters.py), coarsest first.
+_CLUSTER_KEYS = ("u0", "u1", "u2", "u3")
 _NEIGHBOUR_PREFIXES = tuple(
     tuple((name, f"{offset:+d}{name}=") for name in names)
     for offset, names in _NEIGHBOUR_KEYS.items()
@@ -107,8 +111,10 @@ class FeatureExtractor:
         namelike: NameLikeness | None = None,
         namelike_guesses: Mapping[str, tuple[str, float]] | None = None,
         memory: Gazetteer | None = None,
+        clusters: WordClusters | None = None,
     ) -> None:
         self.lexicon = lexicon
+        self.clusters = clusters or {}
         self.gazetteer = gazetteer
         self.person_names = person_names or {}
         self.namelike = namelike
@@ -165,6 +171,9 @@ class FeatureExtractor:
                 p1=core[:1], p2=core[:2], p3=core[:3], s1=core[-1:], s2=core[-2:], s3=core[-3:]
             )
             features["n"] = _length_bucket(len(core))
+            ids = self.clusters.get(stem) or self.clusters.get(word)
+            if ids is not None:
+                features.update(zip(_CLUSTER_KEYS, ids, strict=False))
             person = self.person_names.get(stem) or self.person_names.get(core)
             if person is not None:
                 features["pn"] = person[0]  # given, surname or unknown

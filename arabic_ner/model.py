@@ -3,7 +3,7 @@
 A :class:`Backend` takes a batch of sentences (their tokens) and returns, for each, a BIO
 label and a confidence per token. The registry :data:`BACKENDS` maps names to loaders;
 the default, ``"crf"``, is a CRF (python-crfsuite) trained by this project, whose scores
-are summed with a BiLSTM's where the model has one. A model is a folder of seven files:
+are summed with a BiLSTM's where the model has one. A model is a folder of eight files:
 
 - ``model.crfsuite``: the CRF weights;
 - ``lexicon.tsv``: word counts of the training corpus and the known names, used to
@@ -12,6 +12,8 @@ are summed with a BiLSTM's where the model has one. A model is a folder of seven
 - ``person_names.tsv``: parts of person names with their role and frequency;
 - ``namelike.tsv``: the character n-gram model of ``namelike.py``;
 - ``memory.tsv``: the names tagged in the training data (``phrase<TAB>TYPE``);
+- ``clusters.tsv``: word clusters learned from unlabeled text (``wordclusters.py``; the
+  header alone when the model was trained without them);
 - ``meta.json``: format and feature versions, training parameters and dev scores.
 
 A folder may also hold ``neural.npz``, a character-CNN + BiLSTM tagger (``neural.py``)
@@ -45,6 +47,7 @@ from arabic_ner.gazetteer import Gazetteer, read_person_names
 from arabic_ner.namelike import NameLikeness
 from arabic_ner.neural import NEURAL_FILE, NeuralTagger
 from arabic_ner.tokenize import Token
+from arabic_ner.wordclusters import read_clusters
 
 __all__ = [
     "BACKENDS",
@@ -67,6 +70,7 @@ MODEL_FILES = (
     "person_names.tsv",
     "namelike.tsv",
     "memory.tsv",
+    "clusters.tsv",
     "meta.json",
 )
 
@@ -158,6 +162,7 @@ class CRFBackend:
             person_names = read_person_names(self.path / "person_names.tsv")
             namelike = NameLikeness.read(self.path / "namelike.tsv")
             memory = Gazetteer.read(self.path / "memory.tsv")
+            _, clusters = read_clusters(self.path / "clusters.tsv")
         except (OSError, ValueError) as error:
             raise ModelError(f"cannot read model folder {self.path}: {error}") from error
         version = self.meta.get("feature_version")
@@ -178,7 +183,12 @@ class CRFBackend:
         self.labels = self.crf.labels
         self._outside = self.labels.index("O") if "O" in self.labels else -1
         self.features = FeatureExtractor(
-            self.lexicon, gazetteer, person_names=person_names, namelike=namelike, memory=memory
+            self.lexicon,
+            gazetteer,
+            person_names=person_names,
+            namelike=namelike,
+            memory=memory,
+            clusters=clusters,
         )
         # The BiLSTM's label scores, when the model has them, are added to the CRF's with
         # the weight chosen in training; the sum is decoded like a CRF (neural.py).

@@ -16,8 +16,8 @@ import json
 import os
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pycrfsuite
 from arabic_ner.clitics import Lexicon
 from arabic_ner.conll import Sentence
 from arabic_ner.consistency import propagate
+from arabic_ner.corpora import Corpus
 from arabic_ner.features import FEATURE_VERSION, FeatureExtractor, core_of
 from arabic_ner.gazetteer import Gazetteer, read_person_names, write_person_names
 from arabic_ner.model import MODEL_FORMAT, Backend, CRFBackend, write_lexicon
@@ -34,8 +35,16 @@ from arabic_ner.neural import NEURAL_FILE
 from arabic_ner.normalize import normalize_word
 from arabic_ner.scoring import Report, chunks, score
 from arabic_ner.tokenize import Token, TokenKind, token_kind
+from arabic_ner.wordclusters import WordClusters, read_clusters, write_clusters
 
-__all__ = ["TrainConfig", "build_lexicon", "evaluate", "gold_tokens", "train_model"]
+__all__ = [
+    "TrainConfig",
+    "build_lexicon",
+    "evaluate",
+    "evaluate_corpora",
+    "gold_tokens",
+    "train_model",
+]
 
 GAZETTEER_FILES = (
     ("LOC", "loc.txt"),
@@ -189,6 +198,8 @@ class Resources:
     memory: Gazetteer
     guesses: Mapping[str, tuple[str, float]]
     plain: FeatureExtractor
+    cluster_sizes: tuple[str, ...] = ()
+    clusters: WordClusters = field(default_factory=dict)
 
     def write(self, out: Path) -> None:
         """Write the model folder's files other than the weights and ``meta.json``."""
@@ -197,11 +208,32 @@ class Resources:
         self.namelike.write(out / "namelike.tsv")
         self.memory.write(out / "memory.tsv")
         write_person_names(self.person_names, out / PERSON_NAMES)
+        write_clusters(self.cluster_sizes, self.clusters, out / "clusters.tsv")
+
+    def features(self, memory: Gazetteer | None = None) -> FeatureExtractor:
+        """A feature extractor over these resources, with ``memory`` as the names seen."""
+        return FeatureExtractor(
+            self.lexicon,
+            self.gazetteer,
+            person_names=self.person_names,
+            namelike=self.namelike,
+            namelike_guesses=self.guesses,
+            memory=memory,
+            clusters=self.clusters,
+        )
 
 
-def build_resources(train: Sequence[Sentence], gazetteer_dir: str | os.PathLike[str]) -> Resources:
-    """Build the lists and word models of a model from ``train`` and ``gazetteer_dir``."""
+def build_resources(
+    train: Sequence[Sentence],
+    gazetteer_dir: str | os.PathLike[str],
+    clusters: str | os.PathLike[str] | None = None,
+) -> Resources:
+    """Build the lists and word models of a model from ``train`` and ``gazetteer_dir``.
+
+    ``clusters`` is a word cluster table (``scripts/build_clusters.py``), or None for none.
+    """
     gazetteer_dir = Path(gazetteer_dir)
+    sizes, table = read_clusters(clusters) if clusters is not None else ((), {})
     stoplist_path = gazetteer_dir / "stoplist.txt"
     stoplist = stoplist_path.read_text("utf-8").split() if stoplist_path.exists() else []
     gazetteer = Gazetteer.from_lists(
@@ -229,6 +261,8 @@ def build_resources(train: Sequence[Sentence], gazetteer_dir: str | os.PathLike[
         memory=entity_memory(train, plain),
         guesses=jackknifed_guesses(examples),
         plain=plain,
+        cluster_sizes=sizes,
+        clusters=table,
     )
 
 
@@ -246,14 +280,7 @@ def jackknifed_features(
     for start in range(0, len(train), fold_size):
         part = train[start : start + fold_size]
         rest = [*train[:start], *train[start + fold_size :]]
-        features = FeatureExtractor(
-            resources.lexicon,
-            resources.gazetteer,
-            person_names=resources.person_names,
-            namelike=resources.namelike,
-            namelike_guesses=resources.guesses,
-            memory=entity_memory(rest, resources.plain),
-        )
+        features = resources.features(entity_memory(rest, resources.plain))
         for sentence in part:
             tokens = gold_tokens(sentence.tokens)
             yield features.sentence([t.norm for t in tokens], [t.kind for t in tokens]), sentence
@@ -264,19 +291,25 @@ def train_model(
     out: str | os.PathLike[str],
     *,
     gazetteer_dir: str | os.PathLike[str],
-    dev: Sequence[Sentence] = (),
+    dev: Sequence[Corpus] = (),
     config: TrainConfig | None = None,
     sources: Mapping[str, str] | None = None,
+    clusters: str | os.PathLike[str] | None = None,
+    recipe: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train a CRF on ``train``, write the model folder ``out`` and return its metadata.
 
-    ``dev`` sentences, if given, are scored with the trained model and the report goes
-    into ``meta.json``. ``sources`` (name → path) are recorded with their SHA-256.
+    The dev splits of the ``dev`` corpora are scored with the trained model (each on its
+    own terms, :func:`evaluate_corpora`) and the reports go into ``meta.json``.
+    ``sources`` (name → path) are recorded with their SHA-256, and so is the
+    ``clusters`` table the features read. ``recipe`` (the corpora and options the
+    sentences came from, see ``corpora.py``) goes into ``meta.json`` as it is, so that
+    ``scripts/train_neural.py`` can rebuild the same sentences.
     """
     config = config or TrainConfig()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    resources = build_resources(train, gazetteer_dir)
+    resources = build_resources(train, gazetteer_dir, clusters)
     trainer = pycrfsuite.Trainer(algorithm="lbfgs", verbose=False)
     trainer.set_params(
         {
@@ -303,27 +336,40 @@ def train_model(
         "train_tokens": sum(len(s.tokens) for s in train),
         "sources": {
             name: {"path": Path(path).name, "sha256": _sha256(Path(path))}
-            for name, path in (sources or {}).items()
+            for name, path in {
+                **(sources or {}),
+                **({"clusters": clusters} if clusters else {}),
+            }.items()
         },
+        "gazetteers": str(gazetteer_dir),
+        "clusters": str(clusters) if clusters else None,
+        "recipe": dict(recipe or {}),
         "gazetteer_entries": len(resources.gazetteer),
         "lexicon_words": len(resources.lexicon.counts),
     }
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    if dev:
-        report = evaluate(CRFBackend(out), dev)
-        meta["dev"] = {"sentences": len(dev), **report.to_dict()}
+    reports = evaluate_corpora(CRFBackend(out), dev)
+    if reports:
+        meta["dev"] = {name: report.to_dict() for name, report in reports.items()}
     (out / "meta.json").write_text(
         json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return meta
 
 
-def evaluate(backend: Backend, sentences: Iterable[Sentence], *, document_size: int = 0) -> Report:
+def evaluate(
+    backend: Backend,
+    sentences: Iterable[Sentence],
+    *,
+    document_size: int = 0,
+    view: Callable[[Sequence[str]], Sequence[str]] | None = None,
+) -> Report:
     """Tag the gold tokens of ``sentences`` and score against their gold tags.
 
     With ``document_size`` > 0, runs of that many consecutive sentences are treated as
     documents and names are propagated within each, as the pipeline does within a text
-    (CoNLL files such as ANERcorp do not mark where articles begin).
+    (CoNLL files such as ANERcorp do not mark where articles begin). ``view`` rewrites
+    gold and predicted tags alike before scoring (``Corpus.score_view``).
     """
     sentences = list(sentences)
     tokens = [gold_tokens(s.tokens) for s in sentences]
@@ -337,4 +383,25 @@ def evaluate(backend: Backend, sentences: Iterable[Sentence], *, document_size: 
                 tokens[i : i + document_size], tagged[i : i + document_size], stem
             )
         ]
-    return score([s.tags for s in sentences], [labels for labels, _ in tagged])
+    gold: list[Sequence[str]] = [s.tags for s in sentences]
+    predicted: list[Sequence[str]] = [labels for labels, _ in tagged]
+    if view is not None:
+        gold, predicted = [view(t) for t in gold], [view(t) for t in predicted]
+    return score(gold, predicted)
+
+
+def evaluate_corpora(
+    backend: Backend, corpora: Sequence[Corpus], *, document_size: int = 0
+) -> dict[str, Report]:
+    """Score each corpus's dev split on its own terms (``Corpus.score_view``).
+
+    The gold tags are the corpus's own; a type its recipe leaves out is left out of the
+    score on both sides.
+    """
+    return {
+        corpus.name: evaluate(
+            backend, corpus.dev_gold(), document_size=document_size, view=corpus.score_view
+        )
+        for corpus in corpora
+        if corpus.dev is not None or corpus.dev_fraction > 0
+    }

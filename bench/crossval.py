@@ -28,7 +28,13 @@ DEFAULT = ROOT.parent / "shared/data/ner/anercorp/train.txt"
 
 
 def fold_scores(
-    conll: Path, fold: int, folds: int, c1: float, c2: float, neural: list[str] | None
+    conll: Path,
+    fold: int,
+    folds: int,
+    c1: float,
+    c2: float,
+    clusters: Path | None,
+    neural: list[str] | None,
 ) -> dict[str, float]:
     """Train on all fifths but ``fold`` and return the micro and per-type F1 on it.
 
@@ -41,16 +47,16 @@ def fold_scores(
     rest = train[: fold * size] + train[(fold + 1) * size :]
     with tempfile.TemporaryDirectory() as out:
         config = TrainConfig(c1=c1, c2=c2)
-        train_model(rest, out, gazetteer_dir=ROOT / "data" / "gazetteers", config=config)
+        train_model(
+            rest, out, gazetteer_dir=ROOT / "data" / "gazetteers", config=config, clusters=clusters
+        )
         extra: dict[str, float] = {}
         if neural is not None:
             sys.path.insert(0, str(ROOT / "scripts"))
             import torch
             import train_neural
 
-            options = train_neural.parser().parse_args(
-                ["--conll", str(conll), "--model", out, "--threads", "1", *neural]
-            )
+            options = train_neural.parser().parse_args(["--model", out, "--threads", "1", *neural])
             torch.set_num_threads(1)
             train_neural.fit(rest, Path(out), options)
             extra = train_neural.report(Path(out), held, MIXES)
@@ -65,6 +71,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="folds trained at once")
     parser.add_argument("--c1", type=float, default=TrainConfig().c1)
     parser.add_argument("--c2", type=float, default=TrainConfig().c2)
+    parser.add_argument("--clusters", type=Path, help="word cluster table (make clusters)")
     parser.add_argument(
         "--neural",
         nargs=argparse.REMAINDER,
@@ -74,7 +81,9 @@ def main() -> None:
 
     with ProcessPoolExecutor(args.jobs) as pool:
         futures = [
-            pool.submit(fold_scores, args.conll, k, args.folds, args.c1, args.c2, args.neural)
+            pool.submit(
+                fold_scores, args.conll, k, args.folds, args.c1, args.c2, args.clusters, args.neural
+            )
             for k in range(args.folds)
         ]
         scores = [f.result() for f in futures]

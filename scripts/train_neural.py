@@ -1,22 +1,20 @@
 """Train the character-CNN + BiLSTM tagger of ``arabic_ner/neural.py`` with torch.
 
 Torch is needed here only (the CPU build is enough; ``make model`` installs it into
-``.venv-train``); the package runs the weights in numpy. The tagger is trained on the
-same sentences and the same jackknifed features as the CRF of the model folder it joins
-(``train.py``), so train the CRF first, with the same ``--dev-fraction``. The shipped
-model is trained on the whole of ANERcorp's training part (``make model``)::
+``.venv-train``); the package runs the weights in numpy. The tagger joins a CRF model
+folder written by ``arabic-ner train`` and is trained on the same sentences with the same
+jackknifed features: the CRF's ``meta.json`` names the recipe (corpora, dev splits,
+relabelings), the lists and the word clusters, and this script reads them from there::
 
-    .venv-train/bin/python scripts/train_neural.py --conll ../shared/data/ner/anercorp/train.txt \
-        --model arabic_ner/models/default --dev-fraction 0
+    .venv-train/bin/python scripts/train_neural.py --model build/model-dev --report
 
-and the model that measures the recipe on the dev split on its first 90% (``make
-model-dev``: ``--dev-fraction 0.1 --report``). It writes ``neural.npz`` into the folder
-and the tagger's settings and mixing weight into its ``meta.json``, after checking that
-numpy reproduces torch's scores. With one torch thread (the default) training is
-deterministic: the same data give the same weights.
+It writes ``neural.npz`` into the folder and the tagger's settings and mixing weight into
+its ``meta.json``, after checking that numpy reproduces torch's scores. With one torch
+thread (the default) training is deterministic: the same data give the same weights.
 ``--fold K`` trains on four fifths of those sentences instead (cross-validation,
-``bench/crossval.py --neural``). ``--report`` scores the held-out part (the dev split,
-or the fold) with the CRF alone, the tagger alone and their sums at several weights.
+``bench/crossval.py --neural``). ``--report`` scores the held-out part (each corpus's dev
+split, or the fold) with the CRF alone, the tagger alone and their sums at several
+weights.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +32,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
-from arabic_ner.conll import Sentence, read_conll, split_train_dev
+from arabic_ner.conll import Sentence
+from arabic_ner.corpora import Corpus
 from arabic_ner.crf import LinearChainCRF
 from arabic_ner.model import CRFBackend
 from arabic_ner.neural import NEURAL_FILE, NeuralTagger, char_ids_of
@@ -155,12 +154,17 @@ def collate(batch: Sequence[tuple[list[list[int]], list[list[int]], list[int]]])
 
 
 def train_net(
-    train: Sequence[Sentence], args: argparse.Namespace
+    train: Sequence[Sentence], meta: dict, args: argparse.Namespace
 ) -> tuple[Net, dict[str, np.ndarray]]:
-    """Train the tagger on ``train``; return it and the arrays of ``neural.npz``."""
+    """Train the tagger on ``train``; return it and the arrays of ``neural.npz``.
+
+    The features are built from the lists and clusters the CRF's ``meta`` names.
+    """
     torch.manual_seed(args.seed)
     random.seed(args.seed)
-    resources = build_resources(train, ROOT / "data" / "gazetteers")
+    resources = build_resources(
+        train, meta.get("gazetteers", ROOT / "data" / "gazetteers"), meta.get("clusters")
+    )
     rows = list(jackknifed_features(train, resources))
     feature_counts = Counter(f for features, _ in rows for fs in features for f in own(fs))
     features = sorted(f for f, n in feature_counts.items() if n >= MIN_FEATURE_COUNT)
@@ -235,8 +239,16 @@ def check_numpy(net: Net, model: Path, sentences: Sequence[Sentence]) -> float:
     return max(float(np.abs(expected[i, : len(g)] - g).max()) for i, g in enumerate(got))
 
 
-def report(model: Path, held: Sequence[Sentence], mixes: Sequence[float]) -> dict[str, float]:
-    """Score ``held`` with the CRF, the tagger alone and their sums; print and return F1."""
+def report(
+    model: Path,
+    held: Sequence[Sentence],
+    mixes: Sequence[float],
+    view: Callable[[Sequence[str]], Sequence[str]] = tuple,
+) -> dict[str, float]:
+    """Score ``held`` with the CRF, the tagger alone and their sums; print and return F1.
+
+    ``view`` rewrites gold and predicted tags before scoring (``Corpus.score_view``).
+    """
     backend = CRFBackend(model, neural=False)  # the CRF and the features
     crf = backend.crf
     tagger = NeuralTagger(model / NEURAL_FILE, labels=crf.labels)
@@ -252,7 +264,7 @@ def report(model: Path, held: Sequence[Sentence], mixes: Sequence[float]) -> dic
         for i, s in zip(group, scores, strict=True):
             net_scores[i] = s
     net_transitions = tagger.transitions
-    gold = [s.tags for s in held]
+    gold = [view(s.tags) for s in held]
     results = {}
     for name, mix in [("crf", 0.0), *((f"crf+{m}*net", m) for m in mixes), ("net", None)]:
         if mix is None:
@@ -264,7 +276,7 @@ def report(model: Path, held: Sequence[Sentence], mixes: Sequence[float]) -> dic
             )
             emissions = [c + mix * n for c, n in zip(crf_scores, net_scores, strict=True)]
         paths = decoder.viterbi(emissions)
-        result = score(gold, [[crf.labels[y] for y in p] for p in paths])
+        result = score(gold, [view([crf.labels[y] for y in p]) for p in paths])
         by_type = "  ".join(f"{t.type} {t.f1 * 100:5.2f}" for t in result.by_type)
         print(f"{name:>12}: micro {result.micro.f1 * 100:5.2f}  {by_type}")
         results[name] = result.micro.f1
@@ -273,14 +285,14 @@ def report(model: Path, held: Sequence[Sentence], mixes: Sequence[float]) -> dic
 
 def fit(train: Sequence[Sentence], model: Path, args: argparse.Namespace) -> None:
     """Train the tagger on ``train`` and add it to the CRF model folder ``model``."""
-    net, arrays = train_net(train, args)
+    meta_path = model / "meta.json"
+    meta = json.loads(meta_path.read_text("utf-8"))
+    net, arrays = train_net(train, meta, args)
     np.savez_compressed(model / NEURAL_FILE, **arrays)
     difference = check_numpy(net, model, train[:64])
     print(f"largest difference between torch and numpy scores: {difference:.2e}")
     if difference > 1e-3:
         raise SystemExit("numpy does not reproduce torch's scores")
-    meta_path = model / "meta.json"
-    meta = json.loads(meta_path.read_text("utf-8"))
     meta["neural"] = {"mix": args.mix, **{k: getattr(args, k) for k in HYPERPARAMETERS}}
     meta_path.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -288,13 +300,11 @@ def fit(train: Sequence[Sentence], model: Path, args: argparse.Namespace) -> Non
 def parser() -> argparse.ArgumentParser:
     """The options of this script; ``bench/crossval.py --neural`` takes the same."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--conll", type=Path, required=True)
-    parser.add_argument("--model", type=Path, required=True, help="CRF model folder to join")
     parser.add_argument(
-        "--dev-fraction",
-        type=float,
-        default=0.1,
-        help="hold out this last part of --conll as dev (0: train on it all, as the CRF did)",
+        "--model",
+        type=Path,
+        required=True,
+        help="CRF model folder to join; its meta.json names the corpora, lists and clusters",
     )
     parser.add_argument("--fold", type=int, default=None, help="train on all fifths but this")
     parser.add_argument("--folds", type=int, default=5)
@@ -334,23 +344,40 @@ HYPERPARAMETERS = (
 )
 
 
+def corpora_of(meta: dict) -> tuple[list[Corpus], bool]:
+    """The corpora a CRF was trained on (its ``meta.json`` recipe) and whether with dev."""
+    recipe = meta.get("recipe") or {}
+    if not recipe.get("corpora"):
+        raise SystemExit("the model's meta.json has no recipe: retrain the CRF with this code")
+    corpora = [
+        Corpus.from_dict(entry, Path("."), f"meta.json corpus {i + 1}")
+        for i, entry in enumerate(recipe["corpora"])
+    ]
+    return corpora, bool(recipe.get("with_dev"))
+
+
 def main() -> None:
     args = parser().parse_args()
     torch.set_num_threads(args.threads)
-    train, held = split_train_dev(read_conll(args.conll), args.dev_fraction)
-    crf_sentences = json.loads((args.model / "meta.json").read_text("utf-8"))["train_sentences"]
-    if args.fold is None and crf_sentences != len(train):
+    meta = json.loads((args.model / "meta.json").read_text("utf-8"))
+    corpora, with_dev = corpora_of(meta)
+    train = [s for c in corpora for s in c.split(with_dev=with_dev)[0]]
+    if args.fold is None and meta["train_sentences"] != len(train):
         raise SystemExit(
-            f"the CRF in {args.model} was trained on {crf_sentences} sentences, this tagger "
-            f"would be on {len(train)}: give the --dev-fraction the CRF was trained with"
+            f"the CRF in {args.model} was trained on {meta['train_sentences']} sentences, "
+            f"its recipe now gives {len(train)}: have the data files changed?"
         )
     if args.fold is not None:
         size = -(-len(train) // args.folds)
         held = train[args.fold * size : (args.fold + 1) * size]
         train = train[: args.fold * size] + train[(args.fold + 1) * size :]
     fit(train, args.model, args)
-    if args.report and held:
+    if args.report and args.fold is not None:
         report(args.model, held, [0.5, 1.0, 1.5, 2.0])
+    elif args.report and not with_dev:
+        for corpus in corpora:
+            print(f"dev of {corpus.name}:")
+            report(args.model, corpus.dev_gold(), [0.5, 1.0, 1.5, 2.0], corpus.score_view)
 
 
 if __name__ == "__main__":

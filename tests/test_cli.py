@@ -85,7 +85,7 @@ def _small_corpus(anercorp: Path, tmp_path: Path) -> tuple[Path, Path, list[Sent
 
 
 def test_train_is_deterministic_and_evaluate_prints_scores(anercorp: Path, tmp_path: Path) -> None:
-    train, dev, _ = _small_corpus(anercorp, tmp_path)
+    train, dev, dev_sentences = _small_corpus(anercorp, tmp_path)
     gazetteers = str(ROOT / "data" / "gazetteers")
     outputs = []
     for name in ("a", "b"):
@@ -109,12 +109,13 @@ def test_train_is_deterministic_and_evaluate_prints_scores(anercorp: Path, tmp_p
     for file in ("model.crfsuite", "lexicon.tsv", "gazetteer.tsv", "meta.json"):
         assert (outputs[0] / file).read_bytes() == (outputs[1] / file).read_bytes(), file
     meta = json.loads((outputs[0] / "meta.json").read_text("utf-8"))
-    assert meta["train_sentences"] == 300 and meta["dev"]["sentences"] == 60
+    dev_tokens = sum(len(s.tokens) for s in dev_sentences)
+    assert meta["train_sentences"] == 300 and meta["dev"]["train"]["tokens"] == dev_tokens
 
     result = run("evaluate", str(dev), "--model", str(outputs[0]), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["micro"]["f1"] == pytest.approx(meta["dev"]["micro"]["f1"])
+    assert report["micro"]["f1"] == pytest.approx(meta["dev"]["train"]["micro"]["f1"])
     assert set(report["by_type"]) <= {"PERS", "LOC", "ORG", "MISC"}
 
 
@@ -123,14 +124,13 @@ def test_dev_score_refuses_a_model_trained_on_the_dev_split(anercorp: Path, tmp_
     write_conll(read_conll(anercorp)[:200], corpus)
     gazetteers = str(ROOT / "data" / "gazetteers")
     models = {}
-    for fraction in ("0", "0.1"):
-        out = models[fraction] = tmp_path / f"model-{fraction}"
+    for with_dev in (True, False):
+        out = models[with_dev] = tmp_path / f"model-{with_dev}"
         result = run(
             "train",
             "--train",
             str(corpus),
-            "--dev-fraction",
-            fraction,
+            *(["--with-dev"] if with_dev else []),
             "--out",
             str(out),
             "--gazetteers",
@@ -139,16 +139,16 @@ def test_dev_score_refuses_a_model_trained_on_the_dev_split(anercorp: Path, tmp_
             "10",
         )
         assert result.returncode == 0, result.stderr
-    bench = [sys.executable, str(ROOT / "bench" / "accuracy.py"), "--conll", str(corpus)]
-    for fraction, refused in (("0", True), ("0.1", False)):
+    bench = [sys.executable, str(ROOT / "bench" / "accuracy.py")]
+    for with_dev, refused in ((True, True), (False, False)):
         result = subprocess.run(
-            [*bench, "--model", str(models[fraction]), "--document-size", "0"],
+            [*bench, "--model", str(models[with_dev]), "--document-size", "0"],
             capture_output=True,
             text=True,
             encoding="utf-8",
         )
         assert (result.returncode != 0) is refused, result.stderr
-        assert ("trained on the dev split too" in result.stderr) is refused
+        assert ("trained on its dev splits too" in result.stderr) is refused
         assert ("micro" in result.stdout) is not refused
 
 

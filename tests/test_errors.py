@@ -124,3 +124,13 @@ def test_one_pipeline_shared_by_threads_gives_the_same_results(sample_text: str)
     reference = Pipeline(CRFBackend(default_model_path()))
     assert results == [reference(p) for p in paragraphs]
     assert results[0] == expected[0]
+
+
+def test_malformed_cluster_table_names_the_file_and_line(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(default_model_path(), model)
+    table = (model / "clusters.tsv").read_text("utf-8").splitlines()
+    table[2] = table[2].split("\t")[0] + "\tnot-a-number"
+    (model / "clusters.tsv").write_text("\n".join(table) + "\n", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"clusters\.tsv:3"):
+        CRFBackend(model)
