@@ -24,6 +24,7 @@ a corpus is left out of that corpus's score, on both sides (:meth:`Corpus.score_
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -32,8 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arabic_ner.clitics import PROCLITICS
 from arabic_ner.conll import Sentence, read_conll, split_train_dev
 from arabic_ner.errors import ConfigError
+from arabic_ner.normalize import normalize_word
+from arabic_ner.scoring import chunks
 
 __all__ = ["Corpus", "read_recipe", "relabel_tags"]
 
@@ -55,6 +59,46 @@ def relabel_tags(tags: Sequence[str], relabel: Mapping[str, str]) -> tuple[str, 
     return tuple(out)
 
 
+@functools.cache
+def read_word_list(path: Path) -> frozenset[str]:
+    """The normalized words of a list file, one a line, ``#`` lines left out."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as error:
+        raise ConfigError(f"cannot read word list {path}: {error}") from error
+    return frozenset(normalize_word(w.strip()) for w in lines if w.strip() and w[0] != "#")
+
+
+def _listed(word: str, words: frozenset[str]) -> bool:
+    """Whether a normalized word, or the word without a leading proclitic, is listed."""
+    if word in words:
+        return True
+    for prefix in PROCLITICS:
+        if word.startswith(prefix):
+            rest = word[len(prefix) :]
+            if ("ال" + rest if prefix.endswith("لل") else rest) in words:
+                return True
+    return False
+
+
+def untag_words(
+    tokens: Sequence[str], tags: Sequence[str], words: frozenset[str]
+) -> tuple[str, ...]:
+    """Untag the entities all of whose words are in ``words`` (proclitics allowed).
+
+    >>> untag_words(["قاتل", "المسلمين", "والروس"], ["O", "B-PERS", "B-PERS"],
+    ...             frozenset({"المسلمين", "الروس"}))
+    ('O', 'O', 'O')
+    >>> untag_words(["جامعة", "المسلمين"], ["B-ORG", "I-ORG"], frozenset({"المسلمين"}))
+    ('B-ORG', 'I-ORG')
+    """
+    out = list(tags)
+    for _, start, end in chunks(tags):
+        if all(_listed(normalize_word(w), words) for w in tokens[start:end]):
+            out[start:end] = ["O"] * (end - start)
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class Corpus:
     """One training corpus of a recipe.
@@ -65,6 +109,8 @@ class Corpus:
         dev: a CoNLL dev file; without it, the last ``dev_fraction`` of ``train`` is dev.
         dev_fraction: see ``dev``; the project's fixed split (``split_train_dev``).
         relabel: type → new type, or ``O`` to leave the type out of this corpus.
+        not_names: a word list (``data/recipes/groups.txt``): entities made only of its
+            words are untagged, in training and in the dev gold alike.
     """
 
     name: str
@@ -72,10 +118,16 @@ class Corpus:
     dev: Path | None = None
     dev_fraction: float = 0.1
     relabel: Mapping[str, str] = field(default_factory=dict)
+    not_names: Path | None = None
 
-    def _read(self, path: Path) -> list[Sentence]:
+    def _read(self, path: Path, *, relabel: bool = True) -> list[Sentence]:
         sentences = read_conll(path)
-        if not self.relabel:
+        if self.not_names is not None:
+            words = read_word_list(self.not_names)
+            sentences = [
+                Sentence(s.tokens, untag_words(s.tokens, s.tags, words)) for s in sentences
+            ]
+        if not (relabel and self.relabel):
             return sentences
         return [Sentence(s.tokens, relabel_tags(s.tags, self.relabel)) for s in sentences]
 
@@ -92,10 +144,14 @@ class Corpus:
         return (train + dev, []) if with_dev else (train, dev)
 
     def dev_gold(self) -> list[Sentence]:
-        """The dev sentences as the corpus tags them (no relabeling)."""
+        """The dev sentences as the corpus tags them, its ``not_names`` spans untagged.
+
+        Types that the recipe renames or leaves out keep their tags here: scoring leaves
+        them out on both sides (:meth:`score_view`).
+        """
         if self.dev is not None:
-            return read_conll(self.dev)
-        return split_train_dev(read_conll(self.train), self.dev_fraction)[1]
+            return self._read(self.dev, relabel=False)
+        return split_train_dev(self._read(self.train, relabel=False), self.dev_fraction)[1]
 
     def score_view(self, tags: Sequence[str]) -> tuple[str, ...]:
         """Tags as this corpus is scored: the types it leaves out become ``O``.
@@ -115,16 +171,23 @@ class Corpus:
             entry["dev_fraction"] = self.dev_fraction
         if self.relabel:
             entry["relabel"] = dict(self.relabel)
+        if self.not_names is not None:
+            entry["not_names"] = str(self.not_names)
         return entry
 
     @classmethod
-    def from_dict(cls, entry: Mapping[str, Any], base: Path, where: str) -> Corpus:
-        """Read a recipe entry; ``where`` names it in errors."""
-        unknown = set(entry) - {"name", "train", "dev", "dev_fraction", "relabel"}
-        if unknown or "train" not in entry:
+    def from_dict(
+        cls, entry: Mapping[str, Any], base: Path, where: str, lists: Path = Path(".")
+    ) -> Corpus:
+        """Read a recipe entry; ``where`` names it in errors.
+
+        ``train`` and ``dev`` are relative to ``base``, ``not_names`` to ``lists``.
+        """
+        keys = {"name", "train", "dev", "dev_fraction", "relabel", "not_names"}
+        if set(entry) - keys or "train" not in entry:
             raise ConfigError(
-                f"{where}: a corpus needs 'train' and may have 'name', 'dev', 'dev_fraction' "
-                f"and 'relabel'; found keys {sorted(entry)}"
+                f"{where}: a corpus needs 'train' and may have 'name', 'dev', 'dev_fraction', "
+                f"'relabel' and 'not_names'; found keys {sorted(entry)}"
             )
         relabel = dict(entry.get("relabel", {}))
         for old, new in relabel.items():
@@ -140,11 +203,13 @@ class Corpus:
             dev=base / entry["dev"] if entry.get("dev") else None,
             dev_fraction=float(fraction),
             relabel=relabel,
+            not_names=lists / entry["not_names"] if entry.get("not_names") else None,
         )
 
 
 def read_recipe(path: str | os.PathLike[str], base: str | os.PathLike[str]) -> list[Corpus]:
-    """Read a recipe file; its paths are relative to ``base``.
+    """Read a recipe file; its corpus paths are relative to ``base``, its word lists to
+    the recipe's own folder.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -161,7 +226,7 @@ def read_recipe(path: str | os.PathLike[str], base: str | os.PathLike[str]) -> l
     if not isinstance(corpora, list) or not corpora:
         raise ConfigError(f"{path}: expected {{'corpora': [...]}} with at least one corpus")
     out = [
-        Corpus.from_dict(entry, Path(base), f"{path}, corpus {i + 1}")
+        Corpus.from_dict(entry, Path(base), f"{path}, corpus {i + 1}", Path(path).parent)
         for i, entry in enumerate(corpora)
     ]
     names = [c.name for c in out]

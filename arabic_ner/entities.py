@@ -18,7 +18,15 @@ from arabic_ner.normalize import Normalized
 from arabic_ner.scoring import chunks
 from arabic_ner.tokenize import Token, TokenKind
 
-__all__ = ["NAME_TYPES", "Entity", "EntityType", "Value", "entities_from_labels", "span_entity"]
+__all__ = [
+    "NAME_TYPES",
+    "Entity",
+    "EntityType",
+    "Value",
+    "entities_from_labels",
+    "span_entity",
+    "trim_labels",
+]
 
 
 class EntityType(str, Enum):
@@ -156,6 +164,33 @@ class Entity:
 
     def __ge__(self, other: Entity) -> bool:
         return self._key() >= other._key()
+
+
+def trim_labels(labels: Sequence[str], outside: Sequence[bool]) -> list[str]:
+    """Untag the tokens flagged ``outside`` at the edges of each labelled span.
+
+    The pipeline flags the tokens of dates and times that the rules found: a name does
+    not end with the weekday after it (``موسكو الخميس``), while a name with a date inside
+    (``شارع 30 يونيو``) stays whole.
+
+    >>> trim_labels(["B-LOC", "I-LOC", "O"], [False, True, False])
+    ['B-LOC', 'O', 'O']
+    >>> trim_labels(["B-LOC", "I-LOC", "I-LOC"], [True, False, True])
+    ['O', 'B-LOC', 'O']
+    >>> trim_labels(["B-LOC", "I-LOC", "I-LOC"], [False, True, False])
+    ['B-LOC', 'I-LOC', 'I-LOC']
+    """
+    out = list(labels)
+    for kind, start, end in chunks(labels):
+        while start < end and outside[end - 1]:
+            end -= 1
+            out[end] = "O"
+        while start < end and outside[start]:
+            out[start] = "O"
+            start += 1
+        if start < end:
+            out[start] = f"B-{kind}"
+    return out
 
 
 def entities_from_labels(

@@ -37,7 +37,13 @@ from typing import Any, Literal, overload
 
 from arabic_ner.aliases import AliasTable, default_aliases, resolve
 from arabic_ner.consistency import propagate
-from arabic_ner.entities import NAME_TYPES, Entity, EntityType, entities_from_labels
+from arabic_ner.entities import (
+    NAME_TYPES,
+    Entity,
+    EntityType,
+    entities_from_labels,
+    trim_labels,
+)
 from arabic_ner.errors import ArabicNERError, ConfigError, InputError, check_text
 from arabic_ner.model import Backend, load_backend
 from arabic_ner.normalize import NormalizeConfig, Normalized, normalize
@@ -235,23 +241,41 @@ class Pipeline:
         position = 0
         for piece in batch:
             size = len(piece.sentences)
-            names = self._names_of(piece, tagged[position : position + size]) if tagged else []
+            # Found whatever types are asked for: names stop short of the dates and times
+            # at their edges (trim_labels), so that asking for fewer types changes nothing
+            # else.
+            tokens = [t for sentence in piece.sentences for t in sentence]
+            rules = rule_entities(piece.normalized, tokens, offset=piece.offset)
+            part = tagged[position : position + size]
+            names = self._names_of(piece, part, rules) if part else []
             position += size
             if self._rules:
-                tokens = [t for sentence in piece.sentences for t in sentence]
-                rules = rule_entities(
-                    piece.normalized, tokens, offset=piece.offset, types=self._rules
-                )
-                names = _merge(names, rules)
+                names = _merge(names, [r for r in rules if r.type in self._rules])
             found[piece.index] += names
 
-    def _names_of(self, piece: _Piece, tagged: list[tuple[list[str], list[float]]]) -> list[Entity]:
+    def _names_of(
+        self,
+        piece: _Piece,
+        tagged: list[tuple[list[str], list[float]]],
+        rules: Sequence[Entity],
+    ) -> list[Entity]:
         lexicon = self.backend.lexicon
         counts = _WordCounts(piece.sentences)
         if self.consistency:
             tagged = propagate(piece.sentences, tagged, self._stem)
+        # Original offsets (in the piece) where a date or time found by the rules starts
+        # and ends: the tokens inside are not part of a name at its edges.
+        times = [
+            (r.start - piece.offset, r.end - piece.offset)
+            for r in rules
+            if r.type in (EntityType.DATE, EntityType.TIME)
+        ]
         names: list[Entity] = []
         for sentence, (labels, scores) in zip(piece.sentences, tagged, strict=True):
+            if times and any(label != "O" for label in labels):
+                outside = [any(a <= t.start and t.end <= b for a, b in times) for t in sentence]
+                if any(outside):
+                    labels = trim_labels(labels, outside)
             names += entities_from_labels(
                 piece.normalized,
                 sentence,

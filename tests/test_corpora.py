@@ -112,3 +112,29 @@ def test_the_projects_recipes_read(anercorp: Path) -> None:
         for corpus in read_recipe(recipe, shared):
             assert corpus.train.is_file(), (recipe, corpus)
             assert corpus.dev is None or corpus.dev.is_file(), (recipe, corpus)
+            assert corpus.not_names is None or corpus.not_names.is_file(), (recipe, corpus)
+
+
+def test_groups_of_people_are_untagged_in_training_and_dev_gold(tmp_path: Path) -> None:
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "groups.txt").write_text("# groups\nالمسلمين\nالروس\n", "utf-8")
+    sentences = [
+        Sentence(("قاتل", "المسلمين", "والروس", "صلاح"), ("O", "B-PERS", "B-PERS", "B-PERS")),
+        Sentence(("جامعة", "المسلمين"), ("B-ORG", "I-ORG")),
+    ]
+    write_conll(sentences, tmp_path / "train.txt")
+    write_conll(sentences, tmp_path / "dev.txt")
+    recipe = tmp_path / "lists" / "recipe.json"
+    recipe.write_text(
+        json.dumps(
+            {"corpora": [{"train": "train.txt", "dev": "dev.txt", "not_names": "groups.txt"}]}
+        ),
+        encoding="utf-8",
+    )
+    (corpus,) = read_recipe(recipe, tmp_path)
+    assert corpus.not_names == tmp_path / "lists" / "groups.txt"
+    train, dev = corpus.split()
+    expected = [("O", "O", "O", "B-PERS"), ("B-ORG", "I-ORG")]
+    assert [s.tags for s in train] == [s.tags for s in dev] == expected
+    assert [s.tags for s in corpus.dev_gold()] == expected
+    assert Corpus.from_dict(corpus.to_dict(), Path("."), "meta") == corpus

@@ -228,3 +228,11 @@ def test_a_worker_that_cannot_load_its_model_raises_instead_of_hanging(tmp_path:
             pipeline._work(["بيروت"])
     finally:
         pipeline._WORKER_ERROR = None
+
+
+def test_a_name_stops_before_the_weekday_after_it(nlp: Pipeline) -> None:
+    # Without the full stop the tagger runs موسكو into الخميس; the rules know a weekday.
+    found = nlp("وصل الرئيس الروسي فلاديمير بوتين الى موسكو الخميس")
+    assert [(e.type.value, e.text) for e in found][-2:] == [("LOC", "موسكو"), ("DATE", "الخميس")]
+    only_places = arabic_ner.load(types={"LOC"})("وصل بوتين الى موسكو الخميس")
+    assert [e.text for e in only_places] == ["موسكو"]

@@ -1,0 +1,117 @@
+"""Run ``bench/speed.py`` for this tree and for an earlier commit, and print both side by side.
+
+A change to the default model must not make it slower than the model it replaces, and
+timings on a shared machine drift from minute to minute: so both are measured in the same
+run, alternating, each in its own process. The earlier commit is checked out with
+``git worktree`` under ``build/`` (its code and its shipped model) and run with the same
+interpreter and the same input (other options go to both speed.py runs); ``--baseline``
+names it (default: the commit in ``bench/BASELINE``, the last one before the default
+model was trained on all the gold).
+``make bench`` runs this::
+
+    .venv/bin/python bench/compare_speed.py --runs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# What each figure is called, and the line of speed.py's output it is read from.
+FIGURES = {
+    "model load, s": r"model load \(import \+ first call\): ([\d.]+) s",
+    "ceiling, tokens/s": r"ceiling, normalize \+ tokenize only: ([\d,]+) tokens/s",
+    "nlp(text) per article, tokens/s": r"nlp\(text\) per article: ([\d,]+) tokens/s",
+    "nlp.pipe, tokens/s": r"nlp\.pipe\(batch_size=64\): ([\d,]+) tokens/s",
+    "2 processes, speed-up": r"speed-up ([\d.]+)x",
+    "varied text first pass, tokens/s": r"first pass ([\d,]+) tokens/s",
+    "varied text second pass, tokens/s": r"second pass ([\d,]+) tokens/s",
+    "peak RSS, this process, MiB": r"this process (\d+) MiB",
+    "peak RSS, largest worker, MiB": r"largest worker (\d+) MiB",
+}
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
+
+
+def checkout(ref: str) -> Path:
+    """Check ``ref`` out under ``build/`` (once) and return the folder."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{ref}^{{commit}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    tree = ROOT / "build" / f"baseline-{commit[:12]}"
+    if not (tree / "bench" / "speed.py").is_file():
+        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), commit],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+    return tree
+
+
+def run_speed(tree: Path, extra: list[str]) -> dict[str, float]:
+    """Run ``tree``'s speed.py with ``tree``'s package first on the path; read its figures."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, str(tree / "bench" / "speed.py"), *extra],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
+    if done.returncode != 0:
+        sys.exit(f"{tree}/bench/speed.py failed:\n{done.stderr}")
+    if str(tree) not in done.stdout:
+        sys.exit(f"{tree}/bench/speed.py ran another tree's model:\n{done.stdout}")
+    figures = {}
+    for name, pattern in FIGURES.items():
+        match = re.search(pattern, done.stdout)
+        if match:
+            figures[name] = float(match.group(1).replace(",", ""))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument(
+        "--baseline",
+        default=(ROOT / "bench" / "BASELINE").read_text("utf-8").split()[0],
+        help="git commit to compare with (default: the one in bench/BASELINE)",
+    )
+    parser.add_argument("--runs", type=int, default=1, help="alternating runs of each")
+    args, extra = parser.parse_known_args()
+    if "--corpus" not in extra:  # the checkout under build/ has no ../shared beside it
+        extra += ["--corpus", str(ROOT.parent / "shared/data/ner/anercorp/train.txt")]
+
+    trees = {"baseline": checkout(args.baseline), "this tree": ROOT}
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    for run in range(args.runs):
+        for name, tree in trees.items():
+            print(f"run {run + 1}: {name} ({tree})", file=sys.stderr, flush=True)
+            results[name].append(run_speed(tree, extra))
+    print(f"baseline: {args.baseline}; {args.runs} run(s) each, alternating; range over runs")
+    print(f"{'figure':<36} {'baseline':>22} {'this tree':>22}")
+    for figure in FIGURES:
+        cells = []
+        for name in trees:
+            values = [r[figure] for r in results[name] if figure in r]
+            low, high = (min(values), max(values)) if values else (0.0, 0.0)
+            cells.append(_number(low) if low == high else f"{_number(low)}-{_number(high)}")
+        print(f"{figure:<36} {cells[0]:>22} {cells[1]:>22}")
+
+
+if __name__ == "__main__":
+    main()
