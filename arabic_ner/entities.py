@@ -8,7 +8,7 @@ caller's original string, so ``text[e.start:e.end] == e.text`` holds by construc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -166,26 +166,26 @@ class Entity:
         return self._key() >= other._key()
 
 
-def trim_labels(labels: Sequence[str], outside: Sequence[bool]) -> list[str]:
-    """Untag the tokens flagged ``outside`` at the edges of each labelled span.
+def trim_labels(labels: Sequence[str], outside: Callable[[int], bool]) -> list[str]:
+    """Untag the tokens at the edges of each labelled span for which ``outside(i)`` holds.
 
     The pipeline flags the tokens of dates and times that the rules found: a name does
     not end with the weekday after it (``موسكو الخميس``), while a name with a date inside
-    (``شارع 30 يونيو``) stays whole.
+    (``شارع 30 يونيو``) stays whole. Only edge tokens are asked about.
 
-    >>> trim_labels(["B-LOC", "I-LOC", "O"], [False, True, False])
+    >>> trim_labels(["B-LOC", "I-LOC", "O"], [False, True, False].__getitem__)
     ['B-LOC', 'O', 'O']
-    >>> trim_labels(["B-LOC", "I-LOC", "I-LOC"], [True, False, True])
+    >>> trim_labels(["B-LOC", "I-LOC", "I-LOC"], [True, False, True].__getitem__)
     ['O', 'B-LOC', 'O']
-    >>> trim_labels(["B-LOC", "I-LOC", "I-LOC"], [False, True, False])
+    >>> trim_labels(["B-LOC", "I-LOC", "I-LOC"], [False, True, False].__getitem__)
     ['B-LOC', 'I-LOC', 'I-LOC']
     """
     out = list(labels)
     for kind, start, end in chunks(labels):
-        while start < end and outside[end - 1]:
+        while start < end and outside(end - 1):
             end -= 1
             out[end] = "O"
-        while start < end and outside[start]:
+        while start < end and outside(start):
             out[start] = "O"
             start += 1
         if start < end:

@@ -135,6 +135,7 @@ class FeatureExtractor:
         self._table_crf: LinearChainCRF | None = None
         self._table_bos: FloatArray = np.zeros(0)  # weights of BOS and EOS under _table_crf
         self._table_eos: FloatArray = np.zeros(0)
+        self._hit_rows_of: tuple[LinearChainCRF, dict[str, tuple[int | None, ...]]] | None = None
         self._bigrams: (
             tuple[LinearChainCRF, dict[tuple[str, str], int], dict[tuple[str, str], int]] | None
         ) = None
@@ -311,6 +312,12 @@ class FeatureExtractor:
             self._bigrams = (crf, before, after)
         return self._bigrams[1], self._bigrams[2]
 
+    def _hit_rows(self, crf: LinearChainCRF) -> dict[str, tuple[int | None, ...]]:
+        """Weight rows of a list-match tag as ``g=``, ``-1g=`` and ``+1g=``, kept per tag."""
+        if self._hit_rows_of is None or self._hit_rows_of[0] is not crf:
+            self._hit_rows_of = (crf, {})
+        return self._hit_rows_of[1]
+
     def _guesses(self, splits: Mapping[str, tuple[int, str]]) -> dict[str, tuple[str, float]]:
         """The name-likeness guesses of the split words' cores, in one batch."""
         if self.namelike is None:
@@ -422,10 +429,16 @@ class FeatureExtractor:
             if len(self._hits) >= _SHARED_LIMIT:
                 self._hits.clear()
             self._hits[tuple(stems)] = sentence_hits
+        hit_rows = self._hit_rows(crf)
         for i, hits in enumerate(sentence_hits):
             for tag in hits:
-                for j, name in ((i, "g"), (i + 1, "-1g"), (i - 1, "+1g")):
-                    row = crf.attributes.get(f"{name}={tag}")
+                rows_of_tag = hit_rows.get(tag)
+                if rows_of_tag is None:
+                    get = crf.attributes.get
+                    rows_of_tag = hit_rows[tag] = tuple(
+                        get(f"{name}={tag}") for name in ("g", "-1g", "+1g")
+                    )
+                for j, row in zip((i, i + 1, i - 1), rows_of_tag, strict=True):
                     if row is not None and 0 <= j < n:
                         positions.append(j)
                         rows.append(row)

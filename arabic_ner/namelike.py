@@ -20,11 +20,10 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from arabic_ner.errors import DataFormatError
 
@@ -49,14 +48,18 @@ class NameLikeness:
     def __init__(
         self,
         log_prior: dict[str, float],
-        log_likelihood: dict[str, list[float]],
-        unseen: list[float],
+        log_likelihood: Mapping[str, Sequence[float]],
+        unseen: Sequence[float],
     ) -> None:
         self.log_prior = log_prior
-        self.log_likelihood = log_likelihood  # n-gram -> log P(n-gram | class), per class
-        self.unseen = unseen  # log P(unseen n-gram | class)
+        # n-gram -> row of log P(n-gram | class), one column per class; the last row is
+        # log P(unseen n-gram | class). One array rather than a list of floats per
+        # n-gram: a prediction is one sum, and the table takes a third of the memory.
+        self._index = {g: i for i, g in enumerate(log_likelihood)}
+        self._table = np.array([*log_likelihood.values(), unseen], dtype=np.float64).reshape(
+            len(self._index) + 1, len(CLASSES)
+        )
         self._prior = np.array([log_prior[c] for c in CLASSES])
-        self._rows: tuple[dict[str, int], npt.NDArray[np.float64]] | None = None
 
     @classmethod
     def fit(cls, examples: Iterable[tuple[str, str]], *, alpha: float = 0.1) -> NameLikeness:
@@ -78,14 +81,6 @@ class NameLikeness:
         unseen = [math.log(alpha / (totals[c] + alpha * size)) for c in CLASSES]
         return cls(log_prior, log_likelihood, unseen)
 
-    def _matrix(self) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
-        """The likelihoods as one array, built on first use: a prediction is one sum."""
-        if self._rows is None:
-            index = {g: i for i, g in enumerate(self.log_likelihood)}
-            table = np.array([*self.log_likelihood.values(), self.unseen], dtype=np.float64)
-            self._rows = (index, table.reshape(len(index) + 1, len(CLASSES)))
-        return self._rows
-
     def predict(self, word: str) -> tuple[str, float]:
         """Return the most likely class of ``word`` and its posterior probability.
 
@@ -103,7 +98,7 @@ class NameLikeness:
         """
         if not words:
             return []
-        index, table = self._matrix()
+        index, table = self._index, self._table
         unseen = len(index)
         get = index.get
         rows: list[int] = []
@@ -119,13 +114,14 @@ class NameLikeness:
 
     def write(self, path: str | os.PathLike[str]) -> None:
         """Write as TSV: a header of priors and unseen scores, then one n-gram a line."""
+        table = self._table.tolist()
         lines = [
             "#prior\t" + "\t".join(f"{self.log_prior[c]:.6g}" for c in CLASSES),
-            "#unseen\t" + "\t".join(f"{v:.6g}" for v in self.unseen),
+            "#unseen\t" + "\t".join(f"{v:.6g}" for v in table[-1]),
         ]
         lines += [
-            g + "\t" + "\t".join(f"{v:.6g}" for v in row)
-            for g, row in sorted(self.log_likelihood.items())
+            g + "\t" + "\t".join(f"{v:.6g}" for v in table[i])
+            for g, i in sorted(self._index.items())
         ]
         Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -119,7 +119,11 @@ class NeuralTagger:
             self.labels = tuple(labels)
         self.feature_ids = {str(f): i for i, f in enumerate(arrays["features"])}
         self.char_ids = {c: i + 2 for i, c in enumerate(str(arrays["chars"]))}
-        weights = {k: v.astype(DTYPE) for k, v in arrays.items() if v.dtype.kind == "f"}
+        weights = {
+            k: v.astype(DTYPE)
+            for k, v in arrays.items()
+            if v.dtype.kind == "f" and k != "feature_vectors"
+        }
         self.transitions = weights["transitions"]
         hidden = weights["f_w_hh"].shape[1]
         self._hidden = hidden
@@ -139,7 +143,10 @@ class NeuralTagger:
             for k, d in enumerate("fb")
         ]
         self._out_bias = weights["out_bias"]
-        self._feature_vectors = weights["feature_vectors"]
+        # Kept as stored (single precision, as trained: half the memory of the largest
+        # array in double); rows are widened to double when gathered, which gives the very
+        # same sums.
+        self._feature_vectors = arrays["feature_vectors"]
         self._width = self._feature_vectors.shape[1]
         self._conv_width = weights["conv_weight"].shape[2]
         # The convolution is linear in the character vectors: what each character adds to
@@ -204,7 +211,8 @@ class NeuralTagger:
             self._types[key] = len(self._stems)
             self._stems.append(stem)
         if ids:  # each type's vectors summed on their own, in order, in one numpy call
-            rows[filled, : self._width] = np.add.reduceat(self._feature_vectors[ids], starts)
+            vectors = self._feature_vectors[ids].astype(DTYPE)
+            rows[filled, : self._width] = np.add.reduceat(vectors, starts)
         rows[:, self._width :] = self._char_vectors_of([word for word, _ in keys])
 
     def scores(
@@ -267,7 +275,7 @@ class NeuralTagger:
         for direction, (w_ih, w_hh, bias, w_out) in enumerate(self._directions):
             gates = (type_inputs @ w_ih + bias)[inverse]
             if hit_tokens:
-                hit_vectors = self._feature_vectors[hit_features]
+                hit_vectors = self._feature_vectors[hit_features].astype(DTYPE)
                 np.add.at(gates, hit_tokens, hit_vectors @ w_ih[: self._width])
             out += self._run(gates, w_hh, starts, lengths, backward=direction == 1) @ w_out
         return [a.astype(np.float64) for a in np.split(out, np.cumsum(lengths)[:-1])]

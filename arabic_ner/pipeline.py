@@ -26,7 +26,7 @@ import os
 import sys
 import threading
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
@@ -272,10 +272,8 @@ class Pipeline:
         ]
         names: list[Entity] = []
         for sentence, (labels, scores) in zip(piece.sentences, tagged, strict=True):
-            if times and any(label != "O" for label in labels):
-                outside = [any(a <= t.start and t.end <= b for a, b in times) for t in sentence]
-                if any(outside):
-                    labels = trim_labels(labels, outside)
+            if times and labels.count("O") != len(labels):
+                labels = trim_labels(labels, _inside(sentence, times))
             names += entities_from_labels(
                 piece.normalized,
                 sentence,
@@ -402,6 +400,11 @@ def entity_types(types: Iterable[EntityType | str]) -> frozenset[EntityType]:
     except ValueError as error:
         known = ", ".join(t.value for t in EntityType)
         raise ConfigError(f"{error}; entity types are {known}") from error
+
+
+def _inside(tokens: Sequence[Token], spans: Sequence[tuple[int, int]]) -> Callable[[int], bool]:
+    """Whether token ``i`` of ``tokens`` lies inside one of the ``(start, end)`` spans."""
+    return lambda i: any(a <= tokens[i].start and tokens[i].end <= b for a, b in spans)
 
 
 def _merge(names: list[Entity], rules: list[Entity]) -> list[Entity]:
