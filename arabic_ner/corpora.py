@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arabic_ner.clitics import PROCLITICS
+from arabic_ner.clitics import Lexicon, split_proclitic
 from arabic_ner.conll import Sentence, read_conll, split_train_dev
 from arabic_ner.errors import ConfigError
 from arabic_ner.normalize import normalize_word
@@ -70,15 +70,12 @@ def read_word_list(path: Path) -> frozenset[str]:
 
 
 def _listed(word: str, words: frozenset[str]) -> bool:
-    """Whether a normalized word, or the word without a leading proclitic, is listed."""
-    if word in words:
-        return True
-    for prefix in PROCLITICS:
-        if word.startswith(prefix):
-            rest = word[len(prefix) :]
-            if ("ال" + rest if prefix.endswith("لل") else rest) in words:
-                return True
-    return False
+    """Whether a normalized word, or the word without a leading proclitic, is listed.
+
+    The proclitic is split as the pipeline splits it (``clitics.split_proclitic``), with
+    the list's words as the known names: ``والروس`` and ``للمسلمين`` count.
+    """
+    return word in words or split_proclitic(word, Lexicon({}, words))[1] in words
 
 
 def untag_words(
