@@ -18,6 +18,7 @@ from arabic_ner.errors import (
     DataFormatError,
     InputError,
     ModelError,
+    WorkerError,
 )
 from arabic_ner.normalize import NormalizeConfig, Normalized, normalize
 from arabic_ner.pipeline import Pipeline, extract_entities, load
@@ -40,6 +41,7 @@ __all__ = [
     "Token",
     "TokenKind",
     "Value",
+    "WorkerError",
     "__version__",
     "extract_entities",
     "load",

@@ -16,7 +16,7 @@ from pathlib import Path
 from arabic_ner import __version__
 from arabic_ner.corpus import DEFAULT_GLOBS, ExtractOptions, ReadOptions, UsageError, run_extract
 from arabic_ner.entities import EntityType
-from arabic_ner.errors import ArabicNERError, ConfigError
+from arabic_ner.errors import ArabicNERError, ConfigError, WorkerError
 from arabic_ner.pipeline import entity_types
 from arabic_ner.train import TrainConfig
 
@@ -39,6 +39,7 @@ def _extract(args: argparse.Namespace) -> int:
         ),
         format=fmt,
         model=args.model,
+        trust_model=args.trust_model,
         types=args.types,
         n_process=args.jobs,
         resume=args.resume,
@@ -53,6 +54,10 @@ def _extract(args: argparse.Namespace) -> int:
         again = f"; rerun with --resume to continue {output}" if fmt != "table" and output else ""
         print(f"arabic-ner: interrupted{again}", file=sys.stderr)
         return 130
+    except WorkerError as error:
+        again = f"; rerun with --resume to continue {output}" if fmt != "table" and output else ""
+        print(f"arabic-ner: error: {error}{again}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         raise
     except OSError as error:  # writing the output failed (a full disk, a lost mount)
@@ -143,7 +148,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from arabic_ner.train import evaluate
 
     report = evaluate(
-        load_backend("crf", args.model), read_conll(args.file), document_size=args.document_size
+        load_backend("crf", args.model, trust=args.trust_model),
+        read_conll(args.file),
+        document_size=args.document_size,
     )
     print(json.dumps(report.to_dict(), indent=1) if args.json else report.format())
     return 0
@@ -209,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default: {' and '.join(DEFAULT_GLOBS)})",
     )
     extract.add_argument("--model", help="model folder (default: the shipped model)")
+    extract.add_argument("--trust-model", action="store_true", help=TRUST_HELP)
     extract.add_argument(
         "--types", type=_entity_types, help="comma-separated types to keep, e.g. PERS,LOC"
     )
@@ -312,8 +320,38 @@ def build_parser() -> argparse.ArgumentParser:
         "the pipeline does within a text (default: 0, sentence by sentence)",
     )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--trust-model", action="store_true", help=TRUST_HELP)
     evaluate.set_defaults(run=_evaluate)
+
+    manifest = commands.add_parser(
+        "manifest",
+        help="write a model folder's manifest (sizes and SHA-256 of its files)",
+        description="Write FOLDER/manifest.json, listing every file of the folder with its "
+        "size and SHA-256. Loading checks the files against it before reading them; a "
+        "folder without one loads only with --trust-model. 'arabic-ner train' writes it "
+        "itself: run this for a folder you built or changed yourself and trust.",
+    )
+    manifest.add_argument("folder", metavar="FOLDER", help="model folder")
+    manifest.set_defaults(run=_manifest)
     return parser
+
+
+TRUST_HELP = (
+    "load a model folder that has no manifest.json (one you built yourself); "
+    "a manifest, when there is one, is still checked"
+)
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from arabic_ner.manifest import write_manifest
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"arabic-ner: error: {folder} is not a folder", file=sys.stderr)
+        return 2
+    path = write_manifest(folder)
+    print(f"wrote {path}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

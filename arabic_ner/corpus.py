@@ -63,6 +63,7 @@ __all__ = [
     "progress_path",
     "read_records",
     "run_extract",
+    "shown_path",
 ]
 
 InputFormat = Literal["auto", "text", "jsonl"]
@@ -189,8 +190,8 @@ def _folder_records(folder: str, options: ReadOptions) -> Iterator[Record]:
             entries = sorted(listing, key=lambda entry: entry.name)
     except OSError as error:
         yield Record(
-            folder,
-            folder,
+            shown_path(folder),
+            shown_path(folder),
             None,
             error=f"cannot list this folder: {error.strerror}; expected a readable folder",
         )
@@ -211,18 +212,33 @@ def _matches(name: str, globs: Sequence[str]) -> bool:
 
 
 def _file_records(path: str, options: ReadOptions) -> Iterator[Record]:
+    source = shown_path(path)
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the with below, in this generator
     except OSError as error:
         yield Record(
-            path,
-            path,
+            source,
+            source,
             None,
             error=f"cannot read this file: {error.strerror}; expected a readable UTF-8 file",
         )
         return
     with handle:
-        yield from _stream_records(handle, path, _kind(path, options), options)
+        yield from _stream_records(handle, source, _kind(path, options), options)
+
+
+def shown_path(path: str) -> str:
+    r"""Return ``path`` as it is written in records: bytes that are not UTF-8 as ``\xNN``.
+
+    A file name on Linux is bytes; Python hands over those that are not UTF-8 as lone
+    surrogates, which no UTF-8 output can hold. They are written as backslash escapes
+    of the bytes instead (``os.fsencode(path).decode("utf-8", "backslashreplace")``),
+    so the record keeps a readable, unambiguous name.
+
+    >>> print(shown_path("news/" + b"caf\xe9.txt".decode("utf-8", "surrogateescape")))
+    news/caf\xe9.txt
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _stream_records(
@@ -293,6 +309,14 @@ def _jsonl_record(line: str, source: str, number: int, options: ReadOptions) -> 
             source,
             number,
             error="malformed JSON (nested too deeply); expected one JSON object per line",
+        )
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        return Record(
+            fallback,
+            source,
+            number,
+            error=f"a number of more than {sys.get_int_max_str_digits():,} digits, which Python "
+            "does not read; expected one JSON object per line with numbers of usual size",
         )
     if not isinstance(value, dict):
         return Record(
@@ -482,8 +506,9 @@ class ExtractOptions:
 
     - ``read``: how inputs become records (:class:`ReadOptions`).
     - ``format``: ``"jsonl"``, ``"conll"`` or ``"table"``.
-    - ``model``: model folder (``None``: the shipped model); ``types``: entity types to
-      keep (``None``: all).
+    - ``model``: model folder (``None``: the shipped model); ``trust_model``: load it
+      even without a manifest (``manifest.py``); ``types``: entity types to keep
+      (``None``: all).
     - ``n_process``: worker processes (``-1``: one per CPU); ``batch_size``: texts sent
       to a worker at a time.
     - ``resume``: continue an interrupted run that wrote the same output file.
@@ -493,6 +518,7 @@ class ExtractOptions:
     read: ReadOptions = field(default_factory=ReadOptions)
     format: OutputFormat = "jsonl"
     model: str | None = None
+    trust_model: bool = False
     types: frozenset[EntityType] | None = None
     n_process: int = 1
     batch_size: int = 64
@@ -559,7 +585,9 @@ def run_extract(
     stderr = stderr if stderr is not None else sys.stderr
     out_path = None if output is None else Path(output)
     _check_inputs(inputs, options, out_path, stdin)
-    nlp = load(options.model, types=options.types)  # skips the work for other types
+    nlp = load(
+        options.model, types=options.types, trust_model=options.trust_model
+    )  # skips the work for other types
     renderers: dict[str, Callable[[Record, Sequence[Entity]], str]] = {
         "jsonl": format_jsonl,
         "conll": functools.partial(format_conll, config=nlp.normalize_config),
@@ -684,7 +712,7 @@ def _fingerprint(inputs: Sequence[str], options: ExtractOptions) -> dict[str, An
     read = options.read
     return {
         "version": arabic_ner.__version__,
-        "inputs": [name if name == STDIN else os.path.abspath(name) for name in inputs],
+        "inputs": [name if name == STDIN else shown_path(os.path.abspath(name)) for name in inputs],
         "input_sizes": [os.path.getsize(n) if os.path.isfile(n) else None for n in inputs],
         "input_format": read.input_format,
         "lines": read.lines,

@@ -13,6 +13,7 @@ __all__ = [
     "DataFormatError",
     "InputError",
     "ModelError",
+    "WorkerError",
 ]
 
 
@@ -37,6 +38,10 @@ class DataFormatError(ArabicNERError, ValueError):
 
 class ConfigError(ArabicNERError, ValueError):
     """An option has a value it cannot take (``batch_size=0``, an unknown entity type)."""
+
+
+class WorkerError(ArabicNERError, RuntimeError):
+    """A worker process died while tagging (``pipe(n_process=N)``, ``extract -j N``)."""
 
 
 class BackendNotAvailableError(ArabicNERError, ImportError):

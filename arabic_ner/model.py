@@ -34,7 +34,7 @@ import struct
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -44,6 +44,7 @@ from arabic_ner.crf import LinearChainCRF
 from arabic_ner.errors import DataFormatError, ModelError
 from arabic_ner.features import FEATURE_VERSION, FeatureExtractor
 from arabic_ner.gazetteer import Gazetteer, read_person_names
+from arabic_ner.manifest import verify_manifest
 from arabic_ner.namelike import NameLikeness
 from arabic_ner.neural import NEURAL_FILE, NeuralTagger
 from arabic_ner.tokenize import Token
@@ -116,27 +117,6 @@ def write_lexicon(lexicon: Lexicon, path: str | os.PathLike[str]) -> None:
     Path(path).write_text("".join(lines), encoding="utf-8")
 
 
-def _check_crfsuite_file(path: Path) -> None:
-    """Refuse a CRFsuite model file whose header does not match its size.
-
-    CRFsuite reads a truncated or foreign file without checking and crashes the process
-    (a segmentation fault, not an exception), so the header is checked here first: the
-    magic ``lCRF``, the total size it records, and the offsets of its tables.
-    """
-    with open(path, "rb") as stream:
-        header = stream.read(48)
-    size = path.stat().st_size
-    fine = len(header) == 48 and header[:4] == b"lCRF" and header[8:12] == b"FOMC"
-    if fine:
-        recorded, *fields = struct.unpack("<I4x9I", header[4:48])
-        fine = recorded == size and all(offset < size for offset in fields[4:])
-    if not fine:
-        raise ModelError(
-            f"{path} is not a complete CRFsuite model (corrupt or truncated, {size} bytes); "
-            "retrain it with 'arabic-ner train' or reinstall arabic-ner"
-        )
-
-
 class CRFBackend:
     """The shipped tagger: a linear-chain CRF over the features of ``features.py``.
 
@@ -146,7 +126,9 @@ class CRFBackend:
     The confidence of a label is its marginal probability under the model that decodes.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, neural: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, neural: bool = True, trust: bool = False
+    ) -> None:
         self.path = Path(path)
         self.name = "crf" if neural else "crf-only"  # the registry name that loads it again
         missing = [f for f in MODEL_FILES if not (self.path / f).is_file()]
@@ -155,16 +137,24 @@ class CRFBackend:
                 f"model folder {self.path} lacks {', '.join(missing)}; pass the folder that "
                 "'arabic-ner train --out' wrote, or reinstall arabic-ner for the default model"
             )
-        try:
-            self.meta: dict[str, Any] = json.loads((self.path / "meta.json").read_text("utf-8"))
-            self.lexicon = read_lexicon(self.path / "lexicon.tsv")
-            gazetteer = Gazetteer.read(self.path / "gazetteer.tsv")
-            person_names = read_person_names(self.path / "person_names.tsv")
-            namelike = NameLikeness.read(self.path / "namelike.tsv")
-            memory = Gazetteer.read(self.path / "memory.tsv")
-            _, clusters = read_clusters(self.path / "clusters.tsv")
-        except (OSError, ValueError) as error:
-            raise ModelError(f"cannot read model folder {self.path}: {error}") from error
+        use_neural = neural and (self.path / NEURAL_FILE).is_file()
+        # Every file is checked against the manifest before any is parsed (manifest.py).
+        verify_manifest(
+            self.path, [*MODEL_FILES, *([NEURAL_FILE] if use_neural else [])], trust=trust
+        )
+        meta = _read_part(self.path / "meta.json", lambda p: json.loads(p.read_text("utf-8")))
+        if not isinstance(meta, dict):
+            raise ModelError(
+                f"{self.path / 'meta.json'} holds {type(meta).__name__}, not a JSON object; "
+                "retrain the model with 'arabic-ner train' or reinstall arabic-ner"
+            )
+        self.meta: dict[str, Any] = meta
+        self.lexicon = _read_part(self.path / "lexicon.tsv", read_lexicon)
+        gazetteer = _read_part(self.path / "gazetteer.tsv", Gazetteer.read)
+        person_names = _read_part(self.path / "person_names.tsv", read_person_names)
+        namelike = _read_part(self.path / "namelike.tsv", NameLikeness.read)
+        memory = _read_part(self.path / "memory.tsv", Gazetteer.read)
+        _, clusters = _read_part(self.path / "clusters.tsv", read_clusters)
         version = self.meta.get("feature_version")
         if self.meta.get("format") != MODEL_FORMAT or version != FEATURE_VERSION:
             raise ModelError(
@@ -172,10 +162,9 @@ class CRFBackend:
                 f"{version}; this arabic-ner reads format {MODEL_FORMAT}, features "
                 f"{FEATURE_VERSION}: retrain it with 'arabic-ner train'"
             )
-        _check_crfsuite_file(self.path / "model.crfsuite")
         try:
             self.crf = LinearChainCRF.from_crfsuite(self.path / "model.crfsuite")
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, struct.error) as error:
             raise ModelError(
                 f"cannot open CRF model {self.path / 'model.crfsuite'} (corrupt or truncated?): "
                 f"{error}; retrain it with 'arabic-ner train' or reinstall arabic-ner"
@@ -194,7 +183,7 @@ class CRFBackend:
         # the weight chosen in training; the sum is decoded like a CRF (neural.py).
         self.neural: NeuralTagger | None = None
         self.decoder = self.crf
-        if neural and (self.path / NEURAL_FILE).is_file():
+        if use_neural:
             self.neural = NeuralTagger(self.path / NEURAL_FILE, labels=self.labels)
             self.features.share_own = True
             mix = self.meta.get("neural", {}).get("mix")
@@ -267,21 +256,49 @@ class CRFBackend:
         ]
 
 
+_T = TypeVar("_T")
+# What a damaged file makes the readers raise: a short or garbled line (ValueError,
+# IndexError, KeyError), a file of the wrong kind (TypeError, AttributeError), bytes that
+# are not UTF-8 (UnicodeDecodeError, a ValueError).
+_DAMAGE = (OSError, ValueError, IndexError, KeyError, TypeError, AttributeError)
+
+
+def _read_part(path: Path, reader: Callable[[Path], _T]) -> _T:
+    """Read one file of a model folder with ``reader``; damage raises :class:`ModelError`."""
+    try:
+        return reader(path)
+    except ModelError:
+        raise
+    except _DAMAGE as error:
+        raise ModelError(
+            f"cannot read {path} ({type(error).__name__}: {error}): the model file is damaged; "
+            "retrain the model with 'arabic-ner train' or reinstall arabic-ner"
+        ) from error
+
+
 @functools.cache
 def _blas() -> ThreadpoolController:
     """The BLAS libraries numpy loaded (looked up once per process)."""
     return ThreadpoolController()
 
 
-BACKENDS: dict[str, Callable[[Path | None], Backend]] = {
-    "crf": lambda path: CRFBackend(path or default_model_path()),
-    "crf-only": lambda path: CRFBackend(path or default_model_path(), neural=False),
+BACKENDS: dict[str, Callable[[Path | None, bool], Backend]] = {
+    "crf": lambda path, trust: CRFBackend(path or default_model_path(), trust=trust),
+    "crf-only": lambda path, trust: CRFBackend(
+        path or default_model_path(), neural=False, trust=trust
+    ),
 }
-"""Backend loaders by name; each takes a model path, or None for its default model."""
+"""Backend loaders by name; each takes a model path (None: its default model) and whether
+to load a folder without a manifest (``manifest.py``)."""
 
 
-def load_backend(name: str = "crf", path: str | os.PathLike[str] | None = None) -> Backend:
+def load_backend(
+    name: str = "crf", path: str | os.PathLike[str] | None = None, *, trust: bool = False
+) -> Backend:
     """Load the backend ``name`` with the model at ``path`` (its default model if None).
+
+    The folder's files are checked against its ``manifest.json`` first; ``trust=True``
+    loads a folder that has none (one you built yourself).
 
     >>> load_backend("crf").name
     'crf'
@@ -289,4 +306,4 @@ def load_backend(name: str = "crf", path: str | os.PathLike[str] | None = None) 
     loader = BACKENDS.get(name)
     if loader is None:
         raise ModelError(f"unknown backend {name!r}; choose one of {', '.join(sorted(BACKENDS))}")
-    return loader(Path(path) if path is not None else None)
+    return loader(Path(path) if path is not None else None, trust)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,57 @@ def char_ids_of(word: str, chars: dict[str, int]) -> list[int]:
     return [chars.get(c, 1) for c in marked]
 
 
+# Trained weights stay within a few tens; far larger ones (or NaN) mean a damaged file.
+_LARGEST_WEIGHT = 1e4
+
+
+def _check_arrays(arrays: dict[str, npt.NDArray[Any]]) -> None:
+    """Raise :class:`ValueError` unless the arrays have the shapes that fit together.
+
+    A weight array of the wrong shape would otherwise load and fail at the first text;
+    NaN or huge weights would load and change every result.
+    """
+    n_features, width = _shape(arrays, "feature_vectors", 2)
+    chars, char_width = _shape(arrays, "char_vectors", 2)
+    kernels, in_chars, _ = _shape(arrays, "conv_weight", 3)
+    gates, inputs = _shape(arrays, "f_w_ih", 2)
+    hidden = gates // 4
+    n_labels = len(arrays["labels"])
+    expected = {
+        "features": (n_features,),
+        "chars": (),
+        "conv_weight": (kernels, char_width, arrays["conv_weight"].shape[2]),
+        "conv_bias": (kernels,),
+        "f_w_ih": (4 * hidden, width + kernels),
+        "b_w_ih": (4 * hidden, width + kernels),
+        "f_w_hh": (4 * hidden, hidden),
+        "b_w_hh": (4 * hidden, hidden),
+        "f_bias": (4 * hidden,),
+        "b_bias": (4 * hidden,),
+        "out_weight": (n_labels, 2 * hidden),
+        "out_bias": (n_labels,),
+        "transitions": (n_labels, n_labels),
+        "labels": (n_labels,),
+    }
+    for name, shape in expected.items():
+        if arrays[name].shape != shape:
+            raise ValueError(f"{name} has shape {arrays[name].shape}, expected {shape}")
+    if chars != len(str(arrays["chars"])) + 2 or in_chars != char_width or gates % 4:
+        raise ValueError("the character and gate sizes do not fit together")
+    if inputs != width + kernels or n_labels == 0:
+        raise ValueError("the LSTM's input size does not fit the features and the CNN")
+    for name, array in arrays.items():
+        if array.dtype.kind == "f" and not (np.abs(array) < _LARGEST_WEIGHT).all():
+            raise ValueError(f"{name} holds NaN or a weight beyond ±{_LARGEST_WEIGHT:g}")
+
+
+def _shape(arrays: dict[str, npt.NDArray[Any]], name: str, dims: int) -> tuple[int, ...]:
+    shape: tuple[int, ...] = arrays[name].shape
+    if len(shape) != dims:
+        raise ValueError(f"{name} has {len(shape)} dimensions, expected {dims}")
+    return shape
+
+
 class NeuralTagger:
     """Label scores for sentences from the weights in ``neural.npz``.
 
@@ -100,7 +152,8 @@ class NeuralTagger:
         try:
             with open(self.path, "rb") as stream, np.load(stream, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in _ARRAYS}
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            _check_arrays(arrays)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             raise ModelError(
                 f"cannot read neural weights {self.path}: {error}; retrain them with "
                 "scripts/train_neural.py or reinstall arabic-ner"

@@ -27,10 +27,11 @@ import sys
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
-from multiprocessing.pool import AsyncResult
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -44,7 +45,7 @@ from arabic_ner.entities import (
     entities_from_labels,
     trim_labels,
 )
-from arabic_ner.errors import ArabicNERError, ConfigError, InputError, check_text
+from arabic_ner.errors import ArabicNERError, ConfigError, InputError, WorkerError, check_text
 from arabic_ner.model import Backend, load_backend
 from arabic_ner.normalize import NormalizeConfig, Normalized, normalize
 from arabic_ner.rules import RULE_TYPES, rule_entities
@@ -95,11 +96,12 @@ def _init_worker(spec: _WorkerSpec, inherited: Pipeline | None = None) -> None:
     if inherited is not None:  # forked: the parent's pipeline, model loaded, is here already
         _WORKER = inherited
         return
-    # An error here is kept and raised by the first task: multiprocessing.Pool replaces a
-    # worker whose initializer fails, again and again, and the caller would wait forever.
+    # An error here is kept and raised by the first task, with its message: an
+    # initializer that raises only breaks the pool, with a message that names nothing.
+    # The parent checked the folder (or was told to trust it); a manifest is checked again.
     try:
         _WORKER = Pipeline(
-            load_backend(spec.backend, spec.path),
+            load_backend(spec.backend, spec.path, trust=True),
             normalize_config=spec.normalize_config,
             consistency=spec.consistency,
             types=spec.types,
@@ -326,12 +328,23 @@ class Pipeline:
         >>> [[e.text for e in ents] for ents in nlp.pipe(["زار بيروت", "وصل الى دمشق"])]
         [['بيروت'], ['دمشق']]
         """
-        if batch_size < 1:
-            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
+        if isinstance(texts, (str, bytes)) or texts is None or not hasattr(texts, "__iter__"):
+            raise InputError(
+                f"texts must be an iterable of texts (a list, a generator), got "
+                f"{type(texts).__name__}: for one text call the pipeline, nlp(text), or pass [text]"
+            )
+        _check_count("batch_size", batch_size, minimum=1)
+        if (
+            not isinstance(n_process, int)
+            or isinstance(n_process, bool)
+            or n_process == 0
+            or n_process < -1
+        ):
+            raise ConfigError(
+                f"n_process must be an integer, at least 1 (or -1: one per CPU), got {n_process!r}"
+            )
         if n_process == -1:
             n_process = os.cpu_count() or 1
-        if n_process < 1:
-            raise ConfigError(f"n_process must be -1 or at least 1, got {n_process}")
         batches = _checked_batches(texts, batch_size, as_tuples)
         if n_process == 1:
             for chunk, contexts in batches:
@@ -348,19 +361,48 @@ class Pipeline:
         # Fork where it is safe (Linux, and no other thread in this process that a child
         # could inherit mid-operation): workers start with the model already in memory.
         # Elsewhere spawn, and each worker loads the model once.
+        # concurrent.futures rather than multiprocessing.Pool: when a worker dies (killed
+        # by the out-of-memory killer, a crash in a C library) its futures fail at once
+        # with BrokenProcessPool, where Pool would wait for its results forever.
         forking = sys.platform == "linux" and threading.active_count() == 1
         context = multiprocessing.get_context("fork" if forking else "spawn")
         initargs: tuple[Any, ...] = (spec, self) if forking else (spec,)
-        with context.Pool(n_process, initializer=_init_worker, initargs=initargs) as pool:
-            pending: deque[tuple[AsyncResult[list[list[Entity]]], list[Any]]] = deque()
+        pool = ProcessPoolExecutor(
+            n_process, mp_context=context, initializer=_init_worker, initargs=initargs
+        )
+        try:
+            pending: deque[tuple[Future[list[list[Entity]]], list[Any]]] = deque()
             for chunk, contexts in batches:
-                pending.append((pool.apply_async(_work, (chunk,)), contexts))
+                pending.append((pool.submit(_work, chunk), contexts))
                 if len(pending) >= 2 * n_process:
                     result, contexts = pending.popleft()
-                    yield from _emit(result.get(), contexts, as_tuples)
+                    yield from _emit(_result(result, n_process), contexts, as_tuples)
             while pending:
                 result, contexts = pending.popleft()
-                yield from _emit(result.get(), contexts, as_tuples)
+                yield from _emit(_result(result, n_process), contexts, as_tuples)
+        finally:
+            # Not waiting for the batches in flight when the caller stops early or a
+            # worker died; the rest are cancelled and the workers end.
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _result(future: Future[list[list[Entity]]], n_process: int) -> list[list[Entity]]:
+    """The entities of a batch tagged by a worker; a dead worker raises :class:`WorkerError`."""
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise WorkerError(
+            f"a worker process of pipe(n_process={n_process}) died while tagging (killed by "
+            "a signal, e.g. the out-of-memory killer, or crashed); the texts from this batch "
+            "on were not tagged: give the workers more memory or use fewer processes, and "
+            "restart from the last text you received"
+        ) from error
+
+
+def _check_count(name: str, value: object, *, minimum: int) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is an int (not a bool) ≥ ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value!r}: pass an integer")
 
 
 def _checked_batches(
@@ -435,12 +477,15 @@ def load(
     types: Iterable[EntityType | str] | None = None,
     consistency: bool = True,
     aliases: str | os.PathLike[str] | None = None,
+    trust_model: bool = False,
 ) -> Pipeline:
     """Return a pipeline for the model folder ``model`` (default: the shipped model).
 
     Pipelines are cached, and so are models: loading the same model twice returns the
     same object, and pipelines that differ only in options share one loaded model.
-    See :class:`Pipeline` for the options.
+    See :class:`Pipeline` for the options. The model's files are checked against its
+    ``manifest.json`` before they are read; ``trust_model=True`` loads a folder that has
+    none (see ``manifest.py``).
 
     >>> load() is load()
     True
@@ -453,7 +498,7 @@ def load(
     if pipeline is None:
         tagger = _BACKENDS.get((backend, where))
         if tagger is None:
-            tagger = _BACKENDS[(backend, where)] = load_backend(backend, model)
+            tagger = _BACKENDS[(backend, where)] = load_backend(backend, model, trust=trust_model)
         pipeline = Pipeline(
             tagger,
             normalize_config=config,

@@ -29,6 +29,7 @@ from arabic_ner.consistency import propagate
 from arabic_ner.corpora import Corpus
 from arabic_ner.features import FEATURE_VERSION, FeatureExtractor, core_of
 from arabic_ner.gazetteer import Gazetteer, read_person_names, write_person_names
+from arabic_ner.manifest import write_manifest
 from arabic_ner.model import MODEL_FORMAT, Backend, CRFBackend, write_lexicon
 from arabic_ner.namelike import NameLikeness
 from arabic_ner.neural import NEURAL_FILE
@@ -348,12 +349,14 @@ def train_model(
         "lexicon_words": len(resources.lexicon.counts),
     }
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    write_manifest(out)
     reports = evaluate_corpora(CRFBackend(out), dev)
     if reports:
         meta["dev"] = {name: report.to_dict() for name, report in reports.items()}
     (out / "meta.json").write_text(
         json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+    write_manifest(out)
     return meta
 
 

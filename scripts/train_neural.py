@@ -35,6 +35,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_se
 from arabic_ner.conll import Sentence
 from arabic_ner.corpora import Corpus
 from arabic_ner.crf import LinearChainCRF
+from arabic_ner.manifest import write_manifest
 from arabic_ner.model import CRFBackend
 from arabic_ner.neural import NEURAL_FILE, NeuralTagger, char_ids_of
 from arabic_ner.scoring import score
@@ -289,12 +290,14 @@ def fit(train: Sequence[Sentence], model: Path, args: argparse.Namespace) -> Non
     meta = json.loads(meta_path.read_text("utf-8"))
     net, arrays = train_net(train, meta, args)
     np.savez_compressed(model / NEURAL_FILE, **arrays)
+    write_manifest(model)
     difference = check_numpy(net, model, train[:64])
     print(f"largest difference between torch and numpy scores: {difference:.2e}")
     if difference > 1e-3:
         raise SystemExit("numpy does not reproduce torch's scores")
     meta["neural"] = {"mix": args.mix, **{k: getattr(args, k) for k in HYPERPARAMETERS}}
     meta_path.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_manifest(model)
 
 
 def parser() -> argparse.ArgumentParser:

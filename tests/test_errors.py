@@ -46,36 +46,36 @@ def test_missing_model_folder_names_the_path(tmp_path: Path) -> None:
 
 def test_model_folder_missing_a_file_names_the_file(tmp_path: Path) -> None:
     model = tmp_path / "model"
-    shutil.copytree(default_model_path(), model)
+    _copy_without_manifest(model)
     (model / "lexicon.tsv").unlink()
     with pytest.raises(ModelError, match=r"lexicon\.tsv"):
-        CRFBackend(model)
+        CRFBackend(model, trust=True)
 
 
 def test_corrupt_model_file_names_the_path(tmp_path: Path) -> None:
     model = tmp_path / "model"
-    shutil.copytree(default_model_path(), model)
+    _copy_without_manifest(model)
     (model / "model.crfsuite").write_bytes(b"not a crfsuite model")
     with pytest.raises(ModelError, match=r"model\.crfsuite"):
-        CRFBackend(model)
+        CRFBackend(model, trust=True)
 
 
 def test_truncated_model_file_is_refused(tmp_path: Path) -> None:
     model = tmp_path / "model"
-    shutil.copytree(default_model_path(), model)
+    _copy_without_manifest(model)
     data = (model / "model.crfsuite").read_bytes()
     (model / "model.crfsuite").write_bytes(data[: len(data) // 3])
     with pytest.raises(ModelError, match=re.escape(str(model))):
-        CRFBackend(model)
+        CRFBackend(model, trust=True)
 
 
 def test_model_of_another_feature_version_is_refused(tmp_path: Path) -> None:
     model = tmp_path / "model"
-    shutil.copytree(default_model_path(), model)
+    _copy_without_manifest(model)
     meta = (model / "meta.json").read_text("utf-8")
     (model / "meta.json").write_text(meta.replace('"feature_version": ', '"feature_version": 9'))
     with pytest.raises(ModelError, match="retrain"):
-        CRFBackend(model)
+        CRFBackend(model, trust=True)
 
 
 def test_unknown_backend_lists_the_known_ones() -> None:
@@ -128,9 +128,15 @@ def test_one_pipeline_shared_by_threads_gives_the_same_results(sample_text: str)
 
 def test_malformed_cluster_table_names_the_file_and_line(tmp_path: Path) -> None:
     model = tmp_path / "model"
-    shutil.copytree(default_model_path(), model)
+    _copy_without_manifest(model)
     table = (model / "clusters.tsv").read_text("utf-8").splitlines()
     table[2] = table[2].split("\t")[0] + "\tnot-a-number"
     (model / "clusters.tsv").write_text("\n".join(table) + "\n", encoding="utf-8")
     with pytest.raises(ModelError, match=r"clusters\.tsv:3"):
-        CRFBackend(model)
+        CRFBackend(model, trust=True)
+
+
+def _copy_without_manifest(model: Path) -> None:
+    """Copy the default model, less its manifest: what its readers do with damage is tested."""
+    shutil.copytree(default_model_path(), model)
+    (model / "manifest.json").unlink()
