@@ -97,7 +97,7 @@ clusters: $(TRAIN_VENV)/.installed
 e5: build/e5/pruned/keep_ids.npy
 
 build/e5/pruned/keep_ids.npy: scripts/convert_e5.py | $(TRAIN_VENV)/.installed
-	$(TRAIN_VENV)/bin/python -m pip install --quiet -e '.[transformer]'
+	$(TRAIN_VENV)/bin/python -m pip install --quiet -e '.[train-transformer]'
 	$(TRAIN_VENV)/bin/python scripts/convert_e5.py --out build/e5
 
 ## transformer: fine-tune the pruned e5 for NER on the recipe without its dev splits, into build/transformer (checkpoints; rerun to resume; about 1.5 h on one core)

@@ -127,10 +127,17 @@ class CRFBackend:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, neural: bool = True, trust: bool = False
+        self,
+        path: str | os.PathLike[str],
+        *,
+        neural: bool = True,
+        trust: bool = False,
+        transformer: str | os.PathLike[str] | None = None,
+        transformer_mix: float | None = None,
     ) -> None:
         self.path = Path(path)
-        self.name = "crf" if neural else "crf-only"  # the registry name that loads it again
+        # The registry name that loads it again.
+        self.name = "transformer" if transformer is not None else "crf" if neural else "crf-only"
         missing = [f for f in MODEL_FILES if not (self.path / f).is_file()]
         if missing:
             raise ModelError(
@@ -201,8 +208,27 @@ class CRFBackend:
                 self.crf.transitions + self._mix * self.neural.transitions,
             )
 
+        # A fine-tuned transformer's log-probabilities, weighted, join the sum (backend
+        # "transformer"; transformer.py): imported here only, its runtime is an extra.
+        self.transformer: Any = None
+        if transformer is not None:
+            from arabic_ner.transformer import TransformerScorer
+
+            self.transformer = TransformerScorer(transformer, labels=self.labels, trust=trust)
+            mix = self.transformer.meta.get("mix") if transformer_mix is None else transformer_mix
+            if not isinstance(mix, int | float):
+                raise ModelError(
+                    f"{Path(transformer) / 'meta.json'} does not give the weight of the "
+                    "transformer's scores ('mix'); re-export it with scripts/train_transformer.py"
+                )
+            self._transformer_mix = float(mix)
+            # What load_backend("transformer", path) takes to load it again (in a worker).
+            self.crf_path, self.path = self.path, Path(transformer)
+
     def __repr__(self) -> str:
         tagger = "CRF + BiLSTM" if self.neural is not None else "CRF"
+        if self.transformer is not None:
+            tagger += " + transformer"
         return f"CRFBackend({str(self.path)!r}, name={self.name!r}, tagger={tagger!r})"
 
     def tag(self, sentences: Sequence[Sequence[Token]]) -> list[tuple[list[str], list[float]]]:
@@ -238,6 +264,10 @@ class CRFBackend:
         if self.neural is not None:
             neural = self.neural.scores(sentences, self.features, keys)
             emissions = [e + self._mix * n for e, n in zip(emissions, neural, strict=True)]
+        if self.transformer is not None:
+            encoded = self.transformer.log_probs(sentences)
+            mix = self._transformer_mix
+            emissions = [e + mix * t for e, t in zip(emissions, encoded, strict=True)]
         crf = self.decoder
         paths = crf.viterbi(emissions)
         outside = self._outside
@@ -287,9 +317,19 @@ BACKENDS: dict[str, Callable[[Path | None, bool], Backend]] = {
     "crf-only": lambda path, trust: CRFBackend(
         path or default_model_path(), neural=False, trust=trust
     ),
+    "transformer": lambda path, trust: _transformer_backend(path, trust),
 }
 """Backend loaders by name; each takes a model path (None: its default model) and whether
 to load a folder without a manifest (``manifest.py``)."""
+
+
+def _transformer_backend(path: Path | None, trust: bool) -> Backend:
+    """The shipped CRF and BiLSTM with the transformer at ``path`` (default: the shipped one)."""
+    from arabic_ner.transformer import default_transformer_path
+
+    return CRFBackend(
+        default_model_path(), trust=trust, transformer=path or default_transformer_path()
+    )
 
 
 def load_backend(

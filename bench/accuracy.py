@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from arabic_ner.corpora import Corpus, read_recipe
-from arabic_ner.model import load_backend
+from arabic_ner.model import Backend, CRFBackend, load_backend
 from arabic_ner.train import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +55,18 @@ def main() -> None:
         action="store_true",
         help="score the shipped tagger only (the CRF with the BiLSTM), not the CRF alone",
     )
+    parser.add_argument(
+        "--transformer",
+        type=Path,
+        help="also score backend 'transformer': the model with this fine-tuned transformer "
+        "folder's log-probabilities added (scripts/train_transformer.py's output)",
+    )
+    parser.add_argument(
+        "--mix",
+        default="",
+        help="with --transformer: comma-separated weights of its scores to try "
+        "(default: the weight in its meta.json)",
+    )
     parser.add_argument("--json", type=Path, help="also write the scores to this JSON file")
     args = parser.parse_args()
 
@@ -78,7 +90,16 @@ def main() -> None:
             "('make model-dev', then --model build/model-dev)"
         )
     names = ("crf",) if args.neural_only else ("crf-only", "crf")
-    backends = [load_backend(name, args.model) for name in names]
+    # Build folders of this project's own: trusted without a manifest.
+    backends: list[Backend] = [load_backend(name, args.model, trust=True) for name in names]
+    labels = {backend.name: backend.name for backend in backends}
+    if args.transformer:
+        for mix in [float(w) for w in args.mix.split(",") if w] or [None]:
+            backend = CRFBackend(
+                args.model, trust=True, transformer=args.transformer, transformer_mix=mix
+            )
+            labels[f"{id(backend)}"] = f"transformer@{backend._transformer_mix:g}"
+            backends.append(backend)
     results: dict[str, dict[str, object]] = {}
     for corpus in corpora:
         dev = corpus.dev_gold()
@@ -89,10 +110,11 @@ def main() -> None:
             started = time.perf_counter()
             report = evaluate(backend, dev, view=corpus.score_view)
             seconds = time.perf_counter() - started
-            print(f"\n{backend!r}:")
+            name = labels.get(f"{id(backend)}", backend.name)
+            print(f"\n{backend!r} ({name}):")
             print(report.format())
             print(f"tagging took {seconds:.2f} s ({report.tokens / seconds:,.0f} tokens/s)")
-            results[f"{corpus.name}/{backend.name}"] = report.to_dict()
+            results[f"{corpus.name}/{name}"] = report.to_dict()
         if args.document_size:
             documents = evaluate(
                 backends[-1], dev, document_size=args.document_size, view=corpus.score_view
@@ -100,6 +122,14 @@ def main() -> None:
             print(f"\nwith document consistency, documents of {args.document_size} sentences:")
             print(documents.format())
             results[f"{corpus.name}/{backends[-1].name}+documents"] = documents.to_dict()
+    print("\nmicro F1 per dev split:")
+    for name in dict.fromkeys(key.split("/", 1)[1] for key in results):
+        row = [
+            f"{c.name} {results[f'{c.name}/{name}']['micro']['f1'] * 100:.2f}"  # type: ignore[index]
+            for c in corpora
+            if f"{c.name}/{name}" in results
+        ]
+        print(f"  {name:<24} " + "  ".join(row))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
 
