@@ -22,6 +22,7 @@ from arabic_ner.errors import (
 )
 from arabic_ner.normalize import NormalizeConfig, Normalized, normalize
 from arabic_ner.pipeline import Pipeline, extract_entities, load
+from arabic_ner.render import render_html
 from arabic_ner.tokenize import Token, TokenKind, tokenize
 
 __version__ = "0.1.0"
@@ -46,5 +47,6 @@ __all__ = [
     "extract_entities",
     "load",
     "normalize",
+    "render_html",
     "tokenize",
 ]

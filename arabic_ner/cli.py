@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from arabic_ner import __version__
-from arabic_ner.corpus import DEFAULT_GLOBS, ExtractOptions, ReadOptions, UsageError, run_extract
+from arabic_ner.corpus import (
+    DEFAULT_GLOBS,
+    RESUMABLE_FORMATS,
+    ExtractOptions,
+    ReadOptions,
+    UsageError,
+    run_extract,
+)
 from arabic_ner.entities import EntityType
 from arabic_ner.errors import ArabicNERError, ConfigError, WorkerError
 from arabic_ner.pipeline import entity_types
@@ -27,7 +34,7 @@ def _extract(args: argparse.Namespace) -> int:
     output = None if args.output in (None, "-") else args.output
     fmt = args.format
     if fmt is None:
-        fmt = "table" if output is None else "conll" if output.endswith(".conll") else "jsonl"
+        fmt = "table" if output is None else _format_of(output)
     writes_to_terminal = output is None and sys.stdout.isatty()
     options = ExtractOptions(
         read=ReadOptions(
@@ -45,23 +52,24 @@ def _extract(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=sys.stderr.isatty() and not args.quiet and not writes_to_terminal,
     )
+    resumable = output is not None and fmt in RESUMABLE_FORMATS
     try:
         summary = run_extract(args.inputs, options, output=output)
     except UsageError as error:
         print(f"arabic-ner: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        again = f"; rerun with --resume to continue {output}" if fmt != "table" and output else ""
+        again = f"; rerun with --resume to continue {output}" if resumable else ""
         print(f"arabic-ner: interrupted{again}", file=sys.stderr)
         return 130
     except WorkerError as error:
-        again = f"; rerun with --resume to continue {output}" if fmt != "table" and output else ""
+        again = f"; rerun with --resume to continue {output}" if resumable else ""
         print(f"arabic-ner: error: {error}{again}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         raise
     except OSError as error:  # writing the output failed (a full disk, a lost mount)
-        again = "; free the space and rerun with --resume" if fmt != "table" and output else ""
+        again = "; free the space and rerun with --resume" if resumable else ""
         print(f"arabic-ner: error: cannot write the output: {error}{again}", file=sys.stderr)
         return 1
     if summary.errors:
@@ -71,6 +79,13 @@ def _extract(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return summary.exit_code
+
+
+def _format_of(output: str) -> str:
+    """The format that ``-o OUT`` implies without ``--format``: by OUT's extension, else jsonl."""
+    extension = Path(output).suffix.lower()
+    formats = {".conll": "conll", ".csv": "csv", ".html": "html", ".htm": "html"}
+    return formats.get(extension, "jsonl")
 
 
 def _entity_types(value: str) -> frozenset[EntityType]:
@@ -181,15 +196,20 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         metavar="OUT",
-        help="write to OUT instead of standard output; an existing OUT is overwritten "
-        "unless --resume is given. Beside it, OUT.progress.json records the run",
+        help="write to OUT instead of standard output (with --format brat, OUT is a "
+        "folder); an existing OUT is overwritten unless --resume is given. Beside it, "
+        "OUT.progress.json records the run",
     )
     extract.add_argument(
         "--format",
-        choices=("table", "jsonl", "conll"),
+        choices=("table", "jsonl", "conll", "csv", "html", "brat"),
         help="table: readable rows; jsonl: one JSON object per record; conll: 'token TAG' "
-        "lines (BIO) per record (default: table on standard output; with -o, conll if OUT "
-        "ends in .conll, else jsonl)",
+        "lines (BIO) per record; csv: one row per entity (a row for a record without "
+        "entities or with an error); html: one page, each record's text right to left with "
+        "its entities highlighted; brat: brat standoff, ID.txt and ID.ann per record in the "
+        "folder -o FOLDER (new or empty), error records in FOLDER/errors.jsonl. --resume "
+        "works with jsonl, conll and csv (default: table on standard output; with -o, by "
+        "OUT's extension: .conll, .csv, .html or .htm, else jsonl)",
     )
     extract.add_argument(
         "--input-format",

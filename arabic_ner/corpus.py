@@ -8,7 +8,8 @@
    input. Line-based inputs are read one line at a time, so a JSONL file of millions of
    lines streams; a bad line becomes an error record and the reading goes on.
 3. :func:`format_jsonl`, :func:`format_conll`, :func:`format_table`: one record and its
-   entities as text, ready to be written.
+   entities as text, ready to be written; the CSV, HTML and brat writers are in
+   ``writers.py``.
 4. :func:`run_extract`: tag the records with :meth:`~arabic_ner.pipeline.Pipeline.pipe`
    and write them in input order, one flush per record, so an interrupted run can be
    resumed (``OUT.progress.json`` remembers what the run was).
@@ -27,6 +28,7 @@ Record('<stdin>:2', source='<stdin>', line=2, error='expected a JSON object, fou
 from __future__ import annotations
 
 import codecs
+import csv
 import fnmatch
 import functools
 import io
@@ -48,9 +50,19 @@ from arabic_ner.errors import ArabicNERError
 from arabic_ner.normalize import NormalizeConfig
 from arabic_ner.pipeline import Pipeline, load
 from arabic_ner.tokenize import Token, sentences, tokenize
+from arabic_ner.writers import (
+    CSV_COLUMNS,
+    BratWriter,
+    csv_header,
+    format_csv,
+    format_html,
+    html_footer,
+    html_header,
+)
 
 __all__ = [
     "DEFAULT_GLOBS",
+    "RESUMABLE_FORMATS",
     "ExtractOptions",
     "ReadOptions",
     "Record",
@@ -67,7 +79,16 @@ __all__ = [
 ]
 
 InputFormat = Literal["auto", "text", "jsonl"]
-OutputFormat = Literal["jsonl", "conll", "table"]
+OutputFormat = Literal["jsonl", "conll", "table", "csv", "html", "brat"]
+
+RESUMABLE_FORMATS = frozenset({"jsonl", "conll", "csv"})
+"""The output formats that ``--resume`` can continue."""
+
+_NOT_RESUMABLE = {
+    "table": "its records cannot be counted reliably",
+    "html": "a page is written whole, from its header to its footer",
+    "brat": "it writes a new folder; rerun without --resume into a new or empty folder",
+}
 
 DEFAULT_GLOBS = ("*.txt", "*.jsonl")
 """File-name patterns a folder walk keeps when ``--glob`` is not given."""
@@ -505,7 +526,8 @@ class ExtractOptions:
     """What :func:`run_extract` does, beside its inputs and output.
 
     - ``read``: how inputs become records (:class:`ReadOptions`).
-    - ``format``: ``"jsonl"``, ``"conll"`` or ``"table"``.
+    - ``format``: ``"jsonl"``, ``"conll"``, ``"table"``, ``"csv"``, ``"html"`` or
+      ``"brat"`` (a folder; see ``writers.py``).
     - ``model``: model folder (``None``: the shipped model); ``trust_model``: load it
       even without a manifest (``manifest.py``); ``types``: entity types to keep
       (``None``: all).
@@ -567,9 +589,10 @@ def run_extract(
 ) -> Summary:
     """Tag every record of ``inputs`` and write one output record per input record.
 
-    Records go to ``output`` (a file, replaced unless ``options.resume``) or ``stdout``,
-    in input order, flushed one by one. Each error record also gives a one-line warning
-    on ``stderr``. With ``output``, ``OUT.progress.json`` records the inputs and options
+    Records go to ``output`` (a file, replaced unless ``options.resume``; for ``brat``, a
+    new or empty folder) or ``stdout``, in input order, flushed one by one. Each error
+    record also gives a one-line warning on ``stderr``. With ``output`` in a format of
+    :data:`RESUMABLE_FORMATS`, ``OUT.progress.json`` records the inputs and options
     (marked complete at the end), so that ``options.resume`` can continue a run that was
     killed: it drops a partial last record, skips the inputs already written, appends.
     Raises :class:`UsageError` when ``output`` is an input, or a resume does not match.
@@ -588,27 +611,43 @@ def run_extract(
     nlp = load(
         options.model, types=options.types, trust_model=options.trust_model
     )  # skips the work for other types
-    renderers: dict[str, Callable[[Record, Sequence[Entity]], str]] = {
-        "jsonl": format_jsonl,
-        "conll": functools.partial(format_conll, config=nlp.normalize_config),
-        "table": format_table,
-    }
-    run = functools.partial(_write_records, nlp, renderers[options.format], options=options)
     records = read_records(inputs, options.read, stdin=stdin)
+    if options.format == "brat":  # a folder, checked by _check_inputs
+        with BratWriter(cast(Path, out_path)) as writer:
+            return _write_records(
+                nlp, writer.write, records, stderr, options=options, skipped=0, errors=0
+            )
+
+    def run(sink: TextIO, *, skipped: int = 0, errors: int = 0, header: bool = True) -> Summary:
+        """Write the records to ``sink``, after the format's header and before its footer."""
+        if header:
+            sink.write(_header(inputs, options))
+        render = _renderer(options.format, nlp, first=skipped + 1)
+
+        def emit(record: Record, found: Sequence[Entity]) -> None:
+            sink.write(render(record, found))
+            sink.flush()
+
+        summary = _write_records(
+            nlp, emit, records, stderr, options=options, skipped=skipped, errors=errors
+        )
+        sink.write(html_footer() if options.format == "html" else "")
+        sink.flush()
+        return summary
+
     if out_path is None:
-        sink = stdout if stdout is not None else sys.stdout
-        return run(records, sink, stderr, skipped=0, errors=0)
+        return run(stdout if stdout is not None else sys.stdout)
 
     sidecar = progress_path(out_path)
     regular = out_path.is_file() or not out_path.exists()
-    if options.format == "table" or not regular:  # not resumable (a table, /dev/null, a pipe)
+    if options.format not in RESUMABLE_FORMATS or not regular:  # /dev/null, a pipe
         if regular:  # leave no sidecar that could claim otherwise
             sidecar.unlink(missing_ok=True)
         with _open_output(out_path, "w") as sink:
-            return run(records, sink, stderr, skipped=0, errors=0)
+            return run(sink)
 
     arguments = _fingerprint(inputs, options)
-    mode, skipped, errors = "w", 0, 0
+    mode, skipped, errors, header = "w", 0, 0, True
     if options.resume and out_path.exists():
         saved = _saved_progress(out_path, sidecar, arguments)
         if saved.get("complete"):
@@ -618,14 +657,43 @@ def run_extract(
         errors = _skip(records, point, out_path, options.format)
         with open(out_path, "r+b") as handle:
             handle.truncate(point.size)
-        mode, skipped = "a", point.records
+        mode, skipped, header = "a", point.records, point.size == 0
     with _open_output(out_path, mode) as sink:
         _save_progress(sidecar, arguments, complete=False)
-        summary = run(records, sink, stderr, skipped=skipped, errors=errors)
+        summary = run(sink, skipped=skipped, errors=errors, header=header)
     _save_progress(
         sidecar, arguments, complete=True, records=summary.written + skipped, errors=summary.errors
     )
     return summary
+
+
+def _renderer(
+    fmt: OutputFormat, nlp: Pipeline, *, first: int
+) -> Callable[[Record, Sequence[Entity]], str]:
+    """How each record is written in ``fmt``; CSV numbers the records from ``first``."""
+    if fmt == "conll":
+        return functools.partial(format_conll, config=nlp.normalize_config)
+    if fmt == "csv":
+        numbers = itertools.count(first)
+        return lambda record, found: format_csv(record, found, number=next(numbers))
+    renderers: dict[str, Callable[[Record, Sequence[Entity]], str]] = {
+        "jsonl": format_jsonl,
+        "table": format_table,
+        "html": format_html,
+    }
+    return renderers[fmt]
+
+
+def _header(inputs: Sequence[str], options: ExtractOptions) -> str:
+    """What an output in ``options.format`` starts with: CSV's header row, HTML's head."""
+    if options.format == "csv":
+        return csv_header()
+    if options.format == "html":
+        names = [STDIN_SOURCE if name == STDIN else shown_path(name) for name in inputs]
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        kept = EntityType if options.types is None else options.types
+        return html_header(f"arabic-ner: {shown}", kept)
+    return ""
 
 
 def _check_inputs(
@@ -636,18 +704,28 @@ def _check_inputs(
         raise UsageError("'-' (standard input) is given twice; it can be read only once")
     if options.resume and output is None:
         raise UsageError("--resume needs -o OUT: the output file of the run to continue")
-    if options.resume and options.format == "table":
+    if options.resume and options.format not in RESUMABLE_FORMATS:
         raise UsageError(
-            "--resume does not work with --format table (its records cannot be counted "
-            "reliably); use --format jsonl or conll"
+            f"--resume does not work with --format {options.format} "
+            f"({_NOT_RESUMABLE[options.format]}); use --format jsonl, conll or csv"
         )
-    if output is None:
+    if options.format == "brat":
+        if output is None:
+            raise UsageError(
+                "--format brat writes a folder of .txt and .ann files: name it with -o FOLDER"
+            )
+        targets: tuple[Path, ...] = _brat_targets(output)
+    elif output is None:
         return
-    if output.is_dir():
-        raise UsageError(f"-o {output} is a folder; expected a file to write")
+    elif output.is_dir():
+        raise UsageError(
+            f"-o {output} is a folder; expected a file to write (only --format brat "
+            "writes a folder)"
+        )
+    else:
+        targets = (output, progress_path(output))
     if options.resume and output.exists() and not output.is_file():
         raise UsageError(f"--resume needs -o to name a regular file, and {output} is not one")
-    targets = (output, progress_path(output))
     for name in inputs:
         if name == STDIN:
             if _stdin_is(stdin, output):
@@ -673,6 +751,30 @@ def _check_inputs(
                         "--glob, so it would be read as input; write the output elsewhere or "
                         "narrow --glob"
                     )
+
+
+def _brat_targets(folder: Path) -> tuple[Path, ...]:
+    """Refuse a brat folder that holds files; return the kinds of file it will hold."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(
+            f"-o {folder} is not a folder; --format brat writes a folder of .txt and .ann "
+            "files: name a new or empty folder"
+        )
+    try:
+        if folder.is_dir():
+            with os.scandir(folder) as listing:
+                occupied = any(True for _ in listing)
+        else:
+            occupied = False
+    except OSError as error:
+        raise UsageError(f"-o {folder}: cannot list this folder: {error.strerror}") from error
+    if occupied:
+        raise UsageError(
+            f"-o {folder} is not empty; --format brat writes into a new or empty folder, so "
+            "that no file of another run is mixed in: remove its files or choose another folder"
+        )
+    names = ("doc.txt", "doc.ann", "errors.jsonl", "annotation.conf", "visual.conf")
+    return tuple(folder / name for name in names)
 
 
 def _same_file(a: str, b: Path) -> bool:
@@ -778,8 +880,10 @@ def _resume_point(path: Path, fmt: OutputFormat) -> _ResumePoint:
 
     JSONL: the lines that end in a newline (a kill leaves at most one partial line).
     CoNLL: the ``# id =`` lines, less the last record, which may lack sentences (it is
-    written again).
+    written again). CSV: :func:`_csv_resume_point`.
     """
+    if fmt == "csv":
+        return _csv_resume_point(path)
     records, size, last = 0, 0, b""
     with open(path, "rb") as handle:
         if fmt == "jsonl":
@@ -807,6 +911,57 @@ def _resume_point(path: Path, fmt: OutputFormat) -> _ResumePoint:
     return _ResumePoint(records - 1, ids[0].decode("utf-8", "replace") or None, size)
 
 
+def _csv_resume_point(path: Path) -> _ResumePoint:
+    """Count the complete records of an interrupted CSV output, less the last one.
+
+    Rows are read with the ``csv`` module (a field may hold line breaks), keeping the byte
+    offset where each row starts. A last row that is cut (a last line without a line
+    break, a quoted field left open, missing columns) is dropped; then so is the last
+    record, which may lack rows (it is written again). The header is kept when complete.
+    """
+    with open(path, "rb") as handle:
+        consumed, last_line = 0, b""
+
+        def lines() -> Iterator[str]:
+            nonlocal consumed, last_line
+            for raw in handle:
+                if not raw.endswith(b"\n"):
+                    return  # a cut line (maybe inside a character): the row it is in is cut
+                consumed, last_line = consumed + len(raw), raw
+                yield raw.decode("utf-8")
+
+        reader = csv.reader(lines(), strict=True)
+        starts: list[tuple[int, str, str]] = []  # (offset, record, id) of the last two records
+        records, header_size, row_start = 0, 0, 0
+        try:
+            while True:
+                try:
+                    row = next(reader)
+                except (StopIteration, csv.Error):
+                    break
+                if len(row) != len(CSV_COLUMNS):
+                    break
+                if not header_size:
+                    if row != list(CSV_COLUMNS):
+                        raise UsageError(
+                            f"cannot resume {path}: its first line is not the header of "
+                            "--format csv; run without --resume to start again"
+                        )
+                    header_size = consumed
+                elif not starts or row[0] != starts[-1][1]:
+                    starts = [*starts[-1:], (row_start, row[0], row[1])]
+                    records += 1
+                row_start = consumed
+        except UnicodeDecodeError as error:
+            raise UsageError(
+                f"cannot resume {path}: it is not UTF-8 ({error.reason}); run without "
+                "--resume to start again"
+            ) from error
+    if records <= 1:
+        return _ResumePoint(0, None, header_size)
+    return _ResumePoint(records - 1, starts[0][2], starts[1][0])
+
+
 def _skip(records: Iterator[Record], point: _ResumePoint, output: Path, fmt: str) -> int:
     """Read past the records ``output`` already holds; return how many were errors."""
     errors, seen, last = 0, 0, None
@@ -819,7 +974,7 @@ def _skip(records: Iterator[Record], point: _ResumePoint, output: Path, fmt: str
             f"give only {seen}; the inputs changed, run without --resume to start again"
         )
     if last is not None and point.last_id is not None:
-        written = _one_line(last.id) if fmt == "conll" else last.id
+        written = _one_line(last.id) if fmt == "conll" else last.id  # jsonl, csv: as it is
         if written != point.last_id:
             raise UsageError(
                 f"cannot resume {output}: its record {point.records} has id "
@@ -831,16 +986,15 @@ def _skip(records: Iterator[Record], point: _ResumePoint, output: Path, fmt: str
 
 def _write_records(
     nlp: Pipeline,
-    render: Callable[[Record, Sequence[Entity]], str],
+    emit: Callable[[Record, Sequence[Entity]], None],
     records: Iterator[Record],
-    sink: TextIO,
     stderr: TextIO,
     *,
     options: ExtractOptions,
     skipped: int,
     errors: int,
 ) -> Summary:
-    """Tag ``records`` in order and write each one, flushed, with a warning per error."""
+    """Tag ``records`` in order and ``emit`` each one (written, flushed), warning per error."""
     pairs = nlp.pipe(
         ((record.text, record) for record in records),
         batch_size=options.batch_size,
@@ -852,8 +1006,7 @@ def _write_records(
     try:
         for found, context in pairs:
             record = cast(Record, context)
-            sink.write(render(record, found))
-            sink.flush()
+            emit(record, found)
             written += 1
             if record.error is not None:
                 errors += 1

@@ -765,6 +765,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--log-steps", type=int, default=10)
     p.add_argument("--fresh", action="store_true", help="ignore OUT/checkpoint.pt")
     p.add_argument(
+        "--stop-after",
+        type=int,
+        default=0,
+        metavar="N",
+        help="end training after epoch N of --epochs (the schedule stays that of --epochs) "
+        "and export; resuming a run with it exports from its checkpoint",
+    )
+    p.add_argument(
         "--benchmark",
         type=int,
         default=0,
@@ -940,7 +948,8 @@ def train_and_export(args: argparse.Namespace) -> None:
     if pending_eval:
         evaluate(epoch)
         checkpoint(False)
-    while epoch < args.epochs:
+    last_epoch = min(args.epochs, args.stop_after or args.epochs)
+    while epoch < last_epoch:
         batches = plan_batches(lengths, args.batch, args.seed, epoch, args.max_pieces)
         model.train(True)
         losses: list[float] = []
