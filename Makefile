@@ -24,7 +24,7 @@ DEV_MODEL := build/model-dev
 # the BiLSTM's scores weigh twice the CRF's (the best sum over the three dev splits).
 NEURAL_OPTIONS := --epochs 12 --mix 2.0
 
-.PHONY: demo test lint bench evaluate crossval crossval-neural model model-dev clusters e5 transformer gazetteers charmap calendar aliases clean
+.PHONY: demo test lint fuzz bench evaluate crossval crossval-neural model model-dev clusters e5 transformer gazetteers charmap calendar aliases clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,9 +53,18 @@ test: $(VENV)/.installed-test
 
 ## lint: ruff and mypy
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check arabic_ner tests bench scripts
-	$(BIN)/ruff format --check arabic_ner tests bench scripts
+	$(BIN)/ruff check arabic_ner tests bench scripts fuzz
+	$(BIN)/ruff format --check arabic_ner tests bench scripts fuzz
 	$(BIN)/mypy arabic_ner
+
+FUZZ_SECONDS ?= 60
+$(VENV)/.installed-fuzz: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,fuzz]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+## fuzz: fuzz extract_entities and the JSONL reader (atheris and Hypothesis) for FUZZ_SECONDS seconds
+fuzz: $(VENV)/.installed-fuzz
+	$(BIN)/python fuzz/fuzz_extract.py --seconds $(FUZZ_SECONDS)
 
 ## bench: tokens/s, load time and peak RSS of this tree beside those of bench/BASELINE (see docs/benchmarks.md)
 bench: $(VENV)/.installed

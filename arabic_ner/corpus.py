@@ -358,20 +358,24 @@ def _jsonl_record(line: str, source: str, number: int, options: ReadOptions) -> 
         )
     if options.text_field not in value:
         fields = ", ".join(repr(key) for key in itertools.islice(value, 10)) or "none"
-        return Record(
-            record_id,
-            source,
-            number,
-            error=f"no {options.text_field!r} field (fields: {fields}); expected the text "
-            "in a string field: choose it with --text-field",
+        return _checked(
+            Record(
+                record_id,
+                source,
+                number,
+                error=f"no {options.text_field!r} field (fields: {fields}); expected the "
+                "text in a string field: choose it with --text-field",
+            )
         )
     text = value[options.text_field]
     if not isinstance(text, str):
-        return Record(
-            record_id,
-            source,
-            number,
-            error=f"field {options.text_field!r} is {_json_kind(text)}; expected a string",
+        return _checked(
+            Record(
+                record_id,
+                source,
+                number,
+                error=f"field {options.text_field!r} is {_json_kind(text)}; expected a string",
+            )
         )
     return _checked(Record(record_id, source, number, text))
 

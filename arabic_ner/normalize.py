@@ -336,6 +336,13 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
                 continue  # not an entity: copied with the text around it
             replacement = "".join(c for c in decoded if c not in plan.deleted)
             replacement = "".join(plan.expansions.get(c, c) for c in replacement)
+            if len(replacement) > 1 and not (
+                _ONE_WORD.fullmatch(replacement) or replacement.isspace()
+            ):
+                # A sign and a combining mark (&NotEqualTilde; is U+2242 U+0338) would be
+                # two tokens sharing the entity's one span: left as it is, as ligatures
+                # of several words are.
+                continue
         elif kind == "expanded":
             replacement = plan.expansions[match.group()]
         else:  # deleted characters or a stray "&"
