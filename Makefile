@@ -24,7 +24,7 @@ DEV_MODEL := build/model-dev
 # the BiLSTM's scores weigh twice the CRF's (the best sum over the three dev splits).
 NEURAL_OPTIONS := --epochs 12 --mix 2.0
 
-.PHONY: demo test lint fuzz bench evaluate crossval crossval-neural model model-dev clusters e5 transformer gazetteers charmap calendar aliases clean
+.PHONY: demo test lint fuzz serve bench evaluate crossval crossval-neural model model-dev clusters e5 transformer gazetteers charmap calendar aliases clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check arabic_ner tests bench scripts fuzz
 	$(BIN)/ruff format --check arabic_ner tests bench scripts fuzz
 	$(BIN)/mypy arabic_ner
+
+$(VENV)/.installed-server: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[server]'
+	touch $@ $(VENV)/.installed
+
+## serve: the web page and HTTP API on http://127.0.0.1:8000 (docs/server.md)
+serve: $(VENV)/.installed-server
+	$(BIN)/arabic-ner serve
 
 FUZZ_SECONDS ?= 60
 $(VENV)/.installed-fuzz: pyproject.toml | $(BIN)/python

@@ -1,4 +1,4 @@
-"""The ``arabic-ner`` command: ``extract``, ``train`` and ``evaluate``.
+"""The ``arabic-ner`` command: ``extract``, ``train``, ``evaluate``, ``manifest``, ``serve``.
 
 Errors go to stderr as one line starting with ``arabic-ner:`` and the exit code is
 non-zero (1 for a failed input or model, 2 for a wrong command line).
@@ -84,7 +84,13 @@ def _extract(args: argparse.Namespace) -> int:
 def _format_of(output: str) -> str:
     """The format that ``-o OUT`` implies without ``--format``: by OUT's extension, else jsonl."""
     extension = Path(output).suffix.lower()
-    formats = {".conll": "conll", ".csv": "csv", ".html": "html", ".htm": "html"}
+    formats = {
+        ".conll": "conll",
+        ".csv": "csv",
+        ".html": "html",
+        ".htm": "html",
+        ".spacy": "spacy",
+    }
     return formats.get(extension, "jsonl")
 
 
@@ -202,14 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     extract.add_argument(
         "--format",
-        choices=("table", "jsonl", "conll", "csv", "html", "brat"),
+        choices=("table", "jsonl", "conll", "csv", "html", "brat", "spacy"),
         help="table: readable rows; jsonl: one JSON object per record; conll: 'token TAG' "
         "lines (BIO) per record; csv: one row per entity (a row for a record without "
         "entities or with an error); html: one page, each record's text right to left with "
         "its entities highlighted; brat: brat standoff, ID.txt and ID.ann per record in the "
-        "folder -o FOLDER (new or empty), error records in FOLDER/errors.jsonl. --resume "
-        "works with jsonl, conll and csv (default: table on standard output; with -o, by "
-        "OUT's extension: .conll, .csv, .html or .htm, else jsonl)",
+        "folder -o FOLDER (new or empty), error records in FOLDER/errors.jsonl; spacy: a "
+        "spaCy DocBin file -o FILE.spacy, one Doc per record (needs the [spacy] extra). "
+        "--resume works with jsonl, conll and csv (default: table on standard output; "
+        "with -o, by OUT's extension: .conll, .csv, .html or .htm, .spacy, else jsonl)",
     )
     extract.add_argument(
         "--input-format",
@@ -353,6 +360,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     manifest.add_argument("folder", metavar="FOLDER", help="model folder")
     manifest.set_defaults(run=_manifest)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve a web page and an HTTP API on this machine (extra [server])",
+        description="Load the model once, then serve until Ctrl-C: GET / is a page to "
+        "find the entities of a text, POST /v1/extract the JSON API, GET /health and GET "
+        "/openapi.json describe it. No authentication: keep the default host 127.0.0.1 "
+        "unless everyone who can reach the port may use it. Needs pip install "
+        "'arabic-ner[server]'. See docs/server.md.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
+    serve.add_argument("--model", help="model folder (default: the shipped model)")
+    serve.add_argument(
+        "--backend",
+        default="crf",
+        choices=("crf", "crf-only", "transformer"),
+        help="backend, as arabic_ner.load's (default: crf)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive,
+        default=1 << 20,
+        metavar="N",
+        help="refuse request bodies of more than N bytes with 413 (default: 1048576)",
+    )
+    serve.add_argument("--trust-model", action="store_true", help=TRUST_HELP)
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -371,6 +406,42 @@ def _manifest(args: argparse.Namespace) -> int:
         return 2
     path = write_manifest(folder)
     print(f"wrote {path}")
+    return 0
+
+
+def _positive(value: str) -> int:
+    """Parse a number >= 1 (``--max-body-bytes``)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value!r}")
+    return number
+
+
+def _port(value: str) -> int:
+    """Parse a TCP port, 0..65535 (0: any free port)."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port 0..65535, got {value!r}")
+    return port
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from arabic_ner.server import serve
+
+    serve(
+        args.host,
+        args.port,
+        model=args.model,
+        backend=args.backend,
+        max_body_bytes=args.max_body_bytes,
+        trust_model=args.trust_model,
+    )
     return 0
 
 

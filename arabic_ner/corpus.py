@@ -8,8 +8,8 @@
    input. Line-based inputs are read one line at a time, so a JSONL file of millions of
    lines streams; a bad line becomes an error record and the reading goes on.
 3. :func:`format_jsonl`, :func:`format_conll`, :func:`format_table`: one record and its
-   entities as text, ready to be written; the CSV, HTML and brat writers are in
-   ``writers.py``.
+   entities as text, ready to be written; the CSV, HTML, brat and spaCy DocBin writers
+   are in ``writers.py``.
 4. :func:`run_extract`: tag the records with :meth:`~arabic_ner.pipeline.Pipeline.pipe`
    and write them in input order, one flush per record, so an interrupted run can be
    resumed (``OUT.progress.json`` remembers what the run was).
@@ -53,7 +53,9 @@ from arabic_ner.tokenize import Token, sentences, tokenize
 from arabic_ner.writers import (
     CSV_COLUMNS,
     BratWriter,
+    DocBinWriter,
     csv_header,
+    docbin_temporary,
     format_csv,
     format_html,
     html_footer,
@@ -79,7 +81,7 @@ __all__ = [
 ]
 
 InputFormat = Literal["auto", "text", "jsonl"]
-OutputFormat = Literal["jsonl", "conll", "table", "csv", "html", "brat"]
+OutputFormat = Literal["jsonl", "conll", "table", "csv", "html", "brat", "spacy"]
 
 RESUMABLE_FORMATS = frozenset({"jsonl", "conll", "csv"})
 """The output formats that ``--resume`` can continue."""
@@ -88,6 +90,7 @@ _NOT_RESUMABLE = {
     "table": "its records cannot be counted reliably",
     "html": "a page is written whole, from its header to its footer",
     "brat": "it writes a new folder; rerun without --resume into a new or empty folder",
+    "spacy": "a DocBin is written whole at the end of the run; rerun without --resume",
 }
 
 DEFAULT_GLOBS = ("*.txt", "*.jsonl")
@@ -530,8 +533,9 @@ class ExtractOptions:
     """What :func:`run_extract` does, beside its inputs and output.
 
     - ``read``: how inputs become records (:class:`ReadOptions`).
-    - ``format``: ``"jsonl"``, ``"conll"``, ``"table"``, ``"csv"``, ``"html"`` or
-      ``"brat"`` (a folder; see ``writers.py``).
+    - ``format``: ``"jsonl"``, ``"conll"``, ``"table"``, ``"csv"``, ``"html"``,
+      ``"brat"`` (a folder) or ``"spacy"`` (a DocBin file; needs the ``[spacy]`` extra);
+      see ``writers.py``.
     - ``model``: model folder (``None``: the shipped model); ``trust_model``: load it
       even without a manifest (``manifest.py``); ``types``: entity types to keep
       (``None``: all).
@@ -594,11 +598,12 @@ def run_extract(
     """Tag every record of ``inputs`` and write one output record per input record.
 
     Records go to ``output`` (a file, replaced unless ``options.resume``; for ``brat``, a
-    new or empty folder) or ``stdout``, in input order, flushed one by one. Each error
-    record also gives a one-line warning on ``stderr``. With ``output`` in a format of
-    :data:`RESUMABLE_FORMATS`, ``OUT.progress.json`` records the inputs and options
-    (marked complete at the end), so that ``options.resume`` can continue a run that was
-    killed: it drops a partial last record, skips the inputs already written, appends.
+    new or empty folder; for ``spacy``, a file written whole at the end) or ``stdout``, in
+    input order, flushed one by one. Each error record also gives a one-line warning on
+    ``stderr``. With ``output`` in a format of :data:`RESUMABLE_FORMATS`,
+    ``OUT.progress.json`` records the inputs and options (marked complete at the end), so
+    that ``options.resume`` can continue a run that was killed: it drops a partial last
+    record, skips the inputs already written, appends.
     Raises :class:`UsageError` when ``output`` is an input, or a resume does not match.
 
     >>> import io
@@ -612,6 +617,10 @@ def run_extract(
     stderr = stderr if stderr is not None else sys.stderr
     out_path = None if output is None else Path(output)
     _check_inputs(inputs, options, out_path, stdin)
+    if options.format == "spacy":  # before the model loads: a missing extra fails at once
+        from arabic_ner.spacy_component import require_spacy
+
+        require_spacy()
     nlp = load(
         options.model, types=options.types, trust_model=options.trust_model
     )  # skips the work for other types
@@ -620,6 +629,13 @@ def run_extract(
         with BratWriter(cast(Path, out_path)) as writer:
             return _write_records(
                 nlp, writer.write, records, stderr, options=options, skipped=0, errors=0
+            )
+    if options.format == "spacy":  # one file, written whole when the run ends well
+        if out_path is not None and (out_path.is_file() or not out_path.exists()):
+            progress_path(out_path).unlink(missing_ok=True)  # no sidecar claims otherwise
+        with DocBinWriter(cast(Path, out_path)) as docbin:
+            return _write_records(
+                nlp, docbin.write, records, stderr, options=options, skipped=0, errors=0
             )
 
     def run(sink: TextIO, *, skipped: int = 0, errors: int = 0, header: bool = True) -> Summary:
@@ -720,12 +736,19 @@ def _check_inputs(
             )
         targets: tuple[Path, ...] = _brat_targets(output)
     elif output is None:
+        if options.format == "spacy":
+            raise UsageError(
+                "--format spacy writes a binary spaCy DocBin, not text for standard output: "
+                "name the file with -o FILE.spacy"
+            )
         return
     elif output.is_dir():
         raise UsageError(
             f"-o {output} is a folder; expected a file to write (only --format brat "
             "writes a folder)"
         )
+    elif options.format == "spacy":
+        targets = (output, progress_path(output), docbin_temporary(output))
     else:
         targets = (output, progress_path(output))
     if options.resume and output.exists() and not output.is_file():

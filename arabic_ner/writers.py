@@ -16,6 +16,9 @@ and ``error`` (:class:`RecordLike`; ``corpus.Record`` is one).
   ``NAME.ann`` per record in one folder (names from ids by :func:`brat_name`), error
   records in ``errors.jsonl``, and ``annotation.conf`` and ``visual.conf`` so that brat
   knows the types and their colours.
+- **spaCy DocBin** (:class:`DocBinWriter`, :func:`read_docbin`): one ``.spacy`` file, a
+  ``Doc`` per record with its entities as ``doc.ents`` and the record in
+  ``doc.user_data``; it needs the ``[spacy]`` extra and imports spaCy only when used.
 
 Every reader returns :class:`WrittenRecord` objects, whose entities index the text the
 record had (brat: the text of the ``.txt`` file).
@@ -51,11 +54,13 @@ __all__ = [
     "BRAT_ERRORS",
     "CSV_COLUMNS",
     "BratWriter",
+    "DocBinWriter",
     "RecordLike",
     "WrittenRecord",
     "brat_name",
     "brat_text",
     "csv_header",
+    "docbin_temporary",
     "format_ann",
     "format_csv",
     "format_html",
@@ -63,6 +68,7 @@ __all__ = [
     "html_header",
     "read_brat",
     "read_csv",
+    "read_docbin",
 ]
 
 
@@ -597,3 +603,175 @@ def _error_record(line: str, where: str) -> WrittenRecord:
             f"{where}: not an error record of arabic-ner extract ({error}); expected a JSON "
             "object with id, source, line and error"
         ) from error
+
+
+# --- spaCy DocBin -----------------------------------------------------------------------
+
+
+def docbin_temporary(path: str | os.PathLike[str]) -> Path:
+    """The file a :class:`DocBinWriter` fills before it becomes ``path``: ``OUT.tmp``.
+
+    >>> docbin_temporary("out/news.spacy").name
+    'news.spacy.tmp'
+    """
+    out = Path(path)
+    return out.with_name(out.name + ".tmp")
+
+
+class DocBinWriter:
+    """Write records into one spaCy ``DocBin`` file (``.spacy``), one ``Doc`` per record.
+
+    A record's ``Doc`` is its text tokenized by a blank Arabic spaCy pipeline, with its
+    entities as ``doc.ents`` (placed with ``alignment_mode``, see ``spacy_component.py``)
+    and these ``doc.user_data`` keys: ``id``, ``source``, ``line``, ``entities`` (each
+    entity's :meth:`Entity.to_dict`, exact offsets, the aligned and the unaligned ones)
+    and ``unaligned`` (positions in ``entities`` of those not in ``doc.ents``). An error
+    record is a ``Doc`` with empty text and ``user_data["error"]`` set, so records in =
+    records out.
+
+    A ``DocBin`` is one compressed message, so the file is written whole when the writer
+    closes without an error: first to :func:`docbin_temporary`, opened at once (an
+    unwritable path fails before any tagging), then renamed over ``path``. A run that
+    stops on an error or an interrupt leaves ``path`` as it was and no temporary file.
+    A ``path`` that exists and is not a regular file (``/dev/null``, a named pipe) is
+    written directly, never replaced.
+    Raises :class:`~arabic_ner.errors.BackendNotAvailableError` without spaCy.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, alignment_mode: str = "expand") -> None:
+        from arabic_ner.spacy_component import check_alignment_mode, require_spacy
+
+        require_spacy()
+        from spacy.tokens import DocBin
+
+        self.path = Path(path)
+        self.alignment_mode = check_alignment_mode(alignment_mode)
+        # Only what is set: the words (and their spaces, always kept) and the entities.
+        self._bin = DocBin(attrs=["ORTH", "ENT_IOB", "ENT_TYPE"], store_user_data=True)
+        special = self.path.exists() and not self.path.is_file()
+        self._temporary = None if special else docbin_temporary(self.path)
+        try:
+            self._handle = open(  # noqa: SIM115 - closed by close() or discard()
+                self.path if self._temporary is None else self._temporary, "wb"
+            )
+        except OSError as error:
+            raise ArabicNERError(
+                f"cannot write {self.path}: {error.strerror}; expected a writable file path"
+            ) from error
+
+    def write(self, record: RecordLike, entities: Sequence[Entity]) -> None:
+        """Add one record's ``Doc`` (an empty one with ``error`` for an error record)."""
+        from arabic_ner.spacy_component import docbin_doc
+
+        info: dict[str, Any] = {"id": record.id, "source": record.source, "line": record.line}
+        if record.error is not None:
+            info["error"] = record.error
+            doc = docbin_doc("", [], info)
+        else:
+            doc = docbin_doc(record.text, entities, info, alignment_mode=self.alignment_mode)
+        self._bin.add(doc)
+
+    def close(self) -> None:
+        """Write the file: the temporary file first, then renamed over ``path``."""
+        if self._handle.closed:
+            return
+        try:
+            with self._handle:
+                self._handle.write(self._bin.to_bytes())
+            if self._temporary is not None:
+                os.replace(self._temporary, self.path)
+        except BaseException:  # a full disk: no half-written temporary file is left
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Close without writing ``path``; remove the temporary file."""
+        self._handle.close()
+        if self._temporary is not None:
+            self._temporary.unlink(missing_ok=True)
+
+    def __enter__(self) -> DocBinWriter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.discard()
+
+
+def read_docbin(path: str | os.PathLike[str]) -> list[WrittenRecord]:
+    """Read back a ``.spacy`` file of :class:`DocBinWriter`: one item per ``Doc``, in order.
+
+    Entities come from ``user_data["entities"]`` (exact offsets, every field), checked
+    against the doc's text. Raises :class:`DataFormatError` naming the file and doc for a
+    file that is not a ``DocBin`` or a doc that ``arabic-ner extract`` did not write, and
+    :class:`~arabic_ner.errors.BackendNotAvailableError` without spaCy. For a ``DocBin``
+    of other origin read the docs with spaCy and use ``spacy_component.doc_to_entities``.
+    """
+    from arabic_ner.spacy_component import blank_arabic, require_spacy
+
+    require_spacy()
+    from spacy.tokens import DocBin
+
+    name = os.fspath(path)
+    try:
+        docs = list(DocBin().from_disk(Path(path)).get_docs(blank_arabic().vocab))
+    except (ValueError, KeyError, TypeError) as error:
+        raise DataFormatError(
+            f"{name}: not a spaCy DocBin file ({error}); expected a .spacy file written by "
+            "arabic-ner extract --format spacy"
+        ) from error
+    out = []
+    for number, doc in enumerate(docs, start=1):
+        where = f"{name}: doc {number}"
+        data = doc.user_data
+        try:
+            record_id, source, line = data["id"], data["source"], data["line"]
+        except KeyError as error:
+            raise DataFormatError(
+                f"{where}: no user_data {error}; expected a doc written by arabic-ner "
+                "extract --format spacy (with the record's id, source and line)"
+            ) from None
+        error_text = data.get("error")
+        if error_text is not None:
+            out.append(WrittenRecord(record_id, source, line, None, (), str(error_text)))
+            continue
+        rows = data.get("entities", ())
+        entities = tuple(sorted(_docbin_entity(doc.text, row, where) for row in rows))
+        out.append(WrittenRecord(record_id, source, line, doc.text, entities))
+    return out
+
+
+def _docbin_entity(text: str, row: Any, where: str) -> Entity:
+    try:
+        value = Value(**row["value"]) if row.get("value") is not None else None
+        entity = Entity(
+            row["text"],
+            _entity_type(row["type"], where),
+            int(row["start"]),
+            int(row["end"]),
+            float(row["score"]),
+            row["normalized"],
+            value=value,
+            canonical=row.get("canonical"),
+            cluster=row.get("cluster"),
+        )
+    except DataFormatError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise DataFormatError(
+            f"{where}: an entity that cannot be read ({error!r}); expected the fields of "
+            "Entity.to_dict()"
+        ) from error
+    if text[entity.start : entity.end] != entity.text:
+        raise DataFormatError(
+            f"{where}: the entity {entity!r} does not match the doc's text, where "
+            f"{entity.start}:{entity.end} is {text[entity.start : entity.end]!r}"
+        )
+    return entity

@@ -66,7 +66,7 @@ def test_extract_invalid_utf8_names_the_file(tmp_path: Path) -> None:
 
 
 def test_help_works_for_every_command() -> None:
-    for command in ("extract", "train", "evaluate"):
+    for command in ("extract", "train", "evaluate", "manifest", "serve"):
         out = run(command, "--help")
         assert out.returncode == 0 and "usage: arabic-ner" in out.stdout
 
