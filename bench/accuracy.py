@@ -20,13 +20,31 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from arabic_ner.corpora import Corpus, read_recipe
 from arabic_ner.model import Backend, CRFBackend, load_backend
+from arabic_ner.tokenize import Token
 from arabic_ner.train import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Memo:
+    """A transformer scorer that remembers its scores of each batch of sentences."""
+
+    def __init__(self, scorer: Any) -> None:
+        self.scorer = scorer
+        self.meta = scorer.meta
+        self.cache: dict[tuple[tuple[str, ...], ...], list[Any]] = {}
+
+    def log_probs(self, sentences: Sequence[Sequence[Token]]) -> list[Any]:
+        key = tuple(tuple(t.text for t in s) for s in sentences)
+        if key not in self.cache:
+            self.cache[key] = self.scorer.log_probs(sentences)
+        return self.cache[key]
 
 
 def main() -> None:
@@ -94,10 +112,14 @@ def main() -> None:
     backends: list[Backend] = [load_backend(name, args.model, trust=True) for name in names]
     labels = {backend.name: backend.name for backend in backends}
     if args.transformer:
+        shared: _Memo | None = None
         for mix in [float(w) for w in args.mix.split(",") if w] or [None]:
             backend = CRFBackend(
                 args.model, trust=True, transformer=args.transformer, transformer_mix=mix
             )
+            # One transformer run per sentence for all the weights tried.
+            shared = shared or _Memo(backend.transformer)
+            backend.transformer = shared
             labels[f"{id(backend)}"] = f"transformer@{backend._transformer_mix:g}"
             backends.append(backend)
     results: dict[str, dict[str, object]] = {}
