@@ -24,7 +24,7 @@ DEV_MODEL := build/model-dev
 # the BiLSTM's scores weigh twice the CRF's (the best sum over the three dev splits).
 NEURAL_OPTIONS := --epochs 12 --mix 2.0
 
-.PHONY: demo test lint fuzz serve bench evaluate crossval crossval-neural model model-dev clusters e5 transformer gazetteers charmap calendar aliases clean
+.PHONY: demo test lint docs fuzz serve bench evaluate crossval crossval-neural model model-dev clusters e5 transformer gazetteers charmap calendar aliases clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,14 @@ $(VENV)/.installed-server: pyproject.toml | $(BIN)/python
 ## serve: the web page and HTTP API on http://127.0.0.1:8000 (docs/server.md)
 serve: $(VENV)/.installed-server
 	$(BIN)/arabic-ner serve
+
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@ $(VENV)/.installed
+
+## docs: build the documentation site into build/site (mkdocs build --strict; open build/site/index.html)
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 FUZZ_SECONDS ?= 60
 $(VENV)/.installed-fuzz: pyproject.toml | $(BIN)/python
