@@ -707,7 +707,13 @@ def _number(
             word = token.norm
         else:
             word = token.norm
-            if token.kind is _WORD and word not in numbers and word[:1] == "و":
+            # و + a number word; also وأحد (normalized to واحد, "one"): a hamza after the
+            # و says it is "and" + أحد, as in خمسمئة وأحد عشر (511).
+            if (
+                token.kind is _WORD
+                and word[:1] == "و"
+                and (word not in numbers or (token.text[1:2] in "أإآ" and word[1:] in numbers))
+            ):
                 conj, word = True, word[1:]
         if token.kind is _NUMBER:
             digits = _digits_value(token.norm)

@@ -56,12 +56,6 @@ KNOWN = (
     # Ours is wrong, on purpose: صفر alone is not a NUM, since it is also the month Safar
     # (see arabic_ner/rules.py). pyarabic reads 0.
     Known("zero", re.compile(r"^صفر$"), "ours"),
-    # Ours is wrong: normalization folds أ to ا, so وأحد ("and eleven" with عشر) becomes
-    # واحد, "one", a number word of its own; it is not split into و + أحد, does not join
-    # the hundreds or thousands before it, and the phrase is cut into two NUMs ("خمسمئة
-    # وأحد عشر" gives 500 and 11). Written و أحد عشر, or feminine وإحدى عشرة, it is read
-    # whole. pyarabic reads it whole: a limitation of arabic_ner/rules.py.
-    Known("attached وأحد عشر", re.compile(r"(?:^| )وأحد عشر"), "ours"),
 )
 
 
