@@ -142,24 +142,19 @@ class TransformerScorer:
         """Return each sentence's (tokens, labels) log-probabilities."""
         words = [[word_form(t) or t.text for t in s] for s in sentences]
         out = [np.zeros((len(s), len(self.labels))) for s in sentences]
-        windows = self._windows(words)
-        # Windows of one length run together, unpadded: a window's scores do not depend
-        # on which others share its batch.
-        by_length: dict[int, list[tuple[int, int, list[int], list[int]]]] = {}
-        for window in windows:
-            by_length.setdefault(len(window[2]), []).append(window)
-        for length, group in by_length.items():
-            for at in range(0, len(group), max(1, 8192 // length)):
-                chunk = group[at : at + max(1, 8192 // length)]
-                ids = np.array([w[2] for w in chunk], dtype=np.int64)
-                logits = self.session.run(
-                    ["logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-                )[0].astype(np.float64)
-                for row, (sentence, start, _, first) in enumerate(chunk):
-                    chosen = logits[row, first][:, self._order]
-                    chosen -= chosen.max(axis=1, keepdims=True)
-                    chosen -= np.log(np.exp(chosen).sum(axis=1, keepdims=True))
-                    out[sentence][start : start + len(first)] = np.round(chosen, SCORE_DIGITS)
+        # One window per run: the int8 model quantizes its activations with one scale per
+        # tensor, so a window's scores would change with the windows sharing its batch;
+        # alone, a text gets the same scores however it is batched. (Measured on one
+        # thread: 5,241 pieces/s one sentence at a time, 4,842 in batches of 32.)
+        for sentence, start, ids, first in self._windows(words):
+            batch = np.array([ids], dtype=np.int64)
+            logits = self.session.run(
+                ["logits"], {"input_ids": batch, "attention_mask": np.ones_like(batch)}
+            )[0].astype(np.float64)
+            chosen = logits[0, first][:, self._order]
+            chosen -= chosen.max(axis=1, keepdims=True)
+            chosen -= np.log(np.exp(chosen).sum(axis=1, keepdims=True))
+            out[sentence][start : start + len(first)] = np.round(chosen, SCORE_DIGITS)
         return out
 
     def _windows(self, sentences: list[list[str]]) -> list[tuple[int, int, list[int], list[int]]]:

@@ -169,3 +169,19 @@ def test_the_shipped_transformer_finds_the_seed_articles_entities(sample_text: s
     assert all(sample_text[e.start : e.end] == e.text for e in entities)
     found = {(e.type.value, e.text) for e in entities}
     assert {("ORG", "داعش"), ("LOC", "تدمر"), ("PERS", "فلاديمير بوتين")} <= found
+
+
+@pytest.mark.skipif(
+    not (default_transformer_path() / "model.int8.onnx").is_file(),
+    reason="the package ships no transformer",
+)
+def test_the_shipped_transformer_gives_the_same_entities_however_texts_are_batched(
+    sample_text: str,
+) -> None:
+    # Its int8 activations are quantized per tensor: batched sentences would change each
+    # other's scores (a first version's pipe(n_process=2) differed from one process).
+    nlp = arabic_ner.load(backend="transformer")
+    paragraphs = [p for p in sample_text.split("\n") if p.strip()]
+    alone = [nlp(p) for p in paragraphs]
+    assert list(nlp.pipe(paragraphs, batch_size=3)) == alone
+    assert list(nlp.pipe(paragraphs, batch_size=64)) == alone
