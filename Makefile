@@ -16,6 +16,9 @@ SAMPLE := data/samples/palmyra_news_ar.txt
 # `pip install torch` on Linux pulls the CUDA build, several GB.
 TRAIN_VENV := .venv-train
 TORCH ?= torch==2.13.0+cpu
+# The camel and stanza backends' tests (tests/backends) need torch, CAMeL Tools and Stanza:
+# their own environment, torch's CPU build installed first (as for training).
+BACKENDS_VENV := .venv-backends
 # The shipped model is trained on the recipe's training and dev parts; the same recipe
 # trained without the dev parts is what the dev splits measure (`make evaluate`).
 MODEL := arabic_ner/models/default
@@ -24,7 +27,7 @@ DEV_MODEL := build/model-dev
 # the BiLSTM's scores weigh twice the CRF's (the best sum over the three dev splits).
 NEURAL_OPTIONS := --epochs 12 --mix 2.0
 
-.PHONY: demo test lint docs fuzz serve bench evaluate crossval crossval-neural model model-dev clusters e5 transformer transformer-ship gazetteers charmap calendar aliases clean
+.PHONY: demo test test-backends lint docs fuzz serve bench evaluate crossval crossval-neural model model-dev clusters e5 transformer transformer-ship gazetteers charmap calendar aliases clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +53,17 @@ demo: $(VENV)/.installed
 ## test: install the test extras into .venv and run the test suite
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+$(BACKENDS_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BACKENDS_VENV)
+	$(BACKENDS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BACKENDS_VENV)/bin/python -m pip install --quiet '$(TORCH)'
+	$(BACKENDS_VENV)/bin/python -m pip install --quiet -e '.[test,camel,stanza]'
+	touch $@
+
+## test-backends: the camel and stanza backends' tests in .venv-backends (torch, CAMeL Tools, Stanza; docs/backends.md)
+test-backends: $(BACKENDS_VENV)/.installed
+	$(BACKENDS_VENV)/bin/python -m pytest tests/backends
 
 ## lint: ruff and mypy
 lint: $(VENV)/.installed-test
@@ -153,7 +167,7 @@ charmap:
 	$(PYTHON) scripts/build_charmap.py arabic_ner/resources/charmap.json
 
 clean:
-	rm -rf $(VENV) $(TRAIN_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TRAIN_VENV) $(BACKENDS_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
 ## aliases: copy the alias table into the package
 aliases:

@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--backend",
         default="crf",
-        choices=("crf", "crf-only", "transformer"),
+        choices=("crf", "crf-only", "transformer", "camel", "stanza"),
         help="backend, as arabic_ner.load's (default: crf)",
     )
     serve.add_argument(

@@ -318,6 +318,8 @@ BACKENDS: dict[str, Callable[[Path | None, bool], Backend]] = {
         path or default_model_path(), neural=False, trust=trust
     ),
     "transformer": lambda path, trust: _transformer_backend(path, trust),
+    "camel": lambda p, t: __import__("arabic_ner.backends.camel", fromlist=["*"]).load(p, t),
+    "stanza": lambda p, t: __import__("arabic_ner.backends.stanza", fromlist=["*"]).load(p, t),
 }
 """Backend loaders by name; each takes a model path (None: its default model) and whether
 to load a folder without a manifest (``manifest.py``)."""
