@@ -27,7 +27,7 @@ DEV_MODEL := build/model-dev
 # the BiLSTM's scores weigh twice the CRF's (the best sum over the three dev splits).
 NEURAL_OPTIONS := --epochs 12 --mix 2.0
 
-.PHONY: demo test test-backends lint docs fuzz serve bench evaluate crossval crossval-neural model model-dev clusters e5 transformer transformer-ship gazetteers charmap calendar aliases clean
+.PHONY: demo test test-backends lint docs fuzz serve bench bench-callgrind evaluate crossval crossval-neural model model-dev clusters e5 transformer transformer-ship gazetteers charmap calendar aliases clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,9 +96,13 @@ $(VENV)/.installed-fuzz: pyproject.toml | $(BIN)/python
 fuzz: $(VENV)/.installed-fuzz
 	$(BIN)/python fuzz/fuzz_extract.py --seconds $(FUZZ_SECONDS)
 
-## bench: tokens/s, load time and peak RSS of this tree beside those of bench/BASELINE (see docs/benchmarks.md)
+## bench: tokens/s (pipe, per paragraph, per sentence), latency, load time and peak RSS of this tree beside those of bench/BASELINE (see docs/benchmarks.md)
 bench: $(VENV)/.installed
 	$(BIN)/python bench/compare_speed.py --runs 2
+
+## bench-callgrind: instructions per token of a fixed workload under valgrind's callgrind, the stable figure (a few minutes)
+bench-callgrind: $(VENV)/.installed
+	$(BIN)/python bench/callgrind.py
 
 ## evaluate: dev F1 per corpus of the shipped recipe, trained without the dev splits (make model-dev)
 evaluate: $(DEV_MODEL)/neural.npz

@@ -380,10 +380,15 @@ class Pipeline:
             while pending:
                 result, contexts = pending.popleft()
                 yield from _emit(_result(result, n_process), contexts, as_tuples)
-        finally:
+        except BaseException:
             # Not waiting for the batches in flight when the caller stops early or a
             # worker died; the rest are cancelled and the workers end.
             pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        # Waited for: the executor's threads end with it, so the next pipe() finds this
+        # process single-threaded again and forks (with the model loaded) instead of
+        # spawning workers that each load the model.
+        pool.shutdown(wait=True)
 
 
 def _result(future: Future[list[list[Entity]]], n_process: int) -> list[list[Entity]]:

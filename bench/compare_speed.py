@@ -3,8 +3,10 @@
 A change to the default model must not make it slower than the model it replaces, and
 timings on a shared machine drift from minute to minute: so both are measured in the same
 run, alternating, each in its own process. The earlier commit is checked out with
-``git worktree`` under ``build/`` (its code and its shipped model) and run with the same
-interpreter and the same input (other options go to both speed.py runs); ``--baseline``
+``git worktree`` under ``build/`` (its code and its shipped model) and measured by this
+tree's ``bench/speed.py`` (so both get the same figures, measured the same way; it uses
+only what both packages have), with the same interpreter and the same input (other
+options go to both speed.py runs); ``--baseline``
 names it (default: the commit in ``bench/BASELINE``, the last one before the default
 model was trained on all the gold).
 ``make bench`` runs this::
@@ -28,6 +30,15 @@ FIGURES = {
     "ceiling, tokens/s": r"ceiling, normalize \+ tokenize only: ([\d,]+) tokens/s",
     "nlp(text) per article, tokens/s": r"nlp\(text\) per article: ([\d,]+) tokens/s",
     "nlp.pipe, tokens/s": r"nlp\.pipe\(batch_size=64\): ([\d,]+) tokens/s",
+    "nlp.pipe / ceiling": r"pipeline / ceiling: ([\d.]+)",
+    "per paragraph, tokens/s": r"per paragraph: ([\d,]+) tokens/s",
+    "per paragraph / ceiling": r"per paragraph: [\d,]+ tokens/s, ([\d.]+) of the ceiling",
+    "per paragraph, median ms": r"per paragraph: .*latency median ([\d.]+) ms",
+    "per paragraph, p99 ms": r"per paragraph: .*p99 ([\d.]+) ms",
+    "per sentence, tokens/s": r"per sentence of 25-30 tokens: ([\d,]+) tokens/s",
+    "per sentence / ceiling": r"per sentence of 25-30 tokens: [\d,]+ tokens/s, ([\d.]+) of",
+    "per sentence, median ms": r"per sentence of .*latency median ([\d.]+) ms",
+    "per sentence, p99 ms": r"per sentence of .*p99 ([\d.]+) ms",
     "2 processes, speed-up": r"speed-up ([\d.]+)x",
     "varied text first pass, tokens/s": r"first pass ([\d,]+) tokens/s",
     "varied text second pass, tokens/s": r"second pass ([\d,]+) tokens/s",
@@ -62,10 +73,10 @@ def checkout(ref: str) -> Path:
 
 
 def run_speed(tree: Path, extra: list[str]) -> dict[str, float]:
-    """Run ``tree``'s speed.py with ``tree``'s package first on the path; read its figures."""
+    """Run this tree's speed.py with ``tree``'s package first on the path; read its figures."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run(
-        [sys.executable, str(tree / "bench" / "speed.py"), *extra],
+        [sys.executable, str(ROOT / "bench" / "speed.py"), *extra],
         cwd=tree,
         env=env,
         capture_output=True,
@@ -73,9 +84,9 @@ def run_speed(tree: Path, extra: list[str]) -> dict[str, float]:
         encoding="utf-8",
     )
     if done.returncode != 0:
-        sys.exit(f"{tree}/bench/speed.py failed:\n{done.stderr}")
+        sys.exit(f"bench/speed.py failed on {tree}:\n{done.stderr}")
     if str(tree) not in done.stdout:
-        sys.exit(f"{tree}/bench/speed.py ran another tree's model:\n{done.stdout}")
+        sys.exit(f"bench/speed.py on {tree} ran another tree's model:\n{done.stdout}")
     figures = {}
     for name, pattern in FIGURES.items():
         match = re.search(pattern, done.stdout)
@@ -109,7 +120,8 @@ def main() -> None:
         for name in trees:
             values = [r[figure] for r in results[name] if figure in r]
             low, high = (min(values), max(values)) if values else (0.0, 0.0)
-            cells.append(_number(low) if low == high else f"{_number(low)}-{_number(high)}")
+            low_cell, high_cell = _number(low), _number(high)
+            cells.append(low_cell if low_cell == high_cell else f"{low_cell}-{high_cell}")
         print(f"{figure:<36} {cells[0]:>22} {cells[1]:>22}")
 
 

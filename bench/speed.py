@@ -7,6 +7,11 @@ Prints:
 - end-to-end tokens/s, one process: ``nlp(text)`` per article, and ``nlp.pipe`` in
   batches, on the sample article repeated to about ``--size`` bytes (1 MB), after one
   warm-up pass; and the ratio pipeline / ceiling;
+- one call per paragraph: ``nlp(paragraph)`` for each line of the sample article, on the
+  same input, and one call per sentence: ``nlp(sentence)`` for the sentences of 25 to 30
+  tokens of ``--corpus`` (their words joined by spaces; the sample article's when there
+  is no corpus), after one warm-up pass: tokens/s, its ratio to the ceiling, and the
+  median and 99th percentile of the time of one call, in ms, over all timed calls;
 - ``nlp.pipe(..., n_process=2)``: tokens/s and speed-up over one process;
 - on varied text (``--corpus``, default: ANERcorp's training file in ../shared, one
   sentence per line), tokens/s of a fresh pipeline's first pass, when every word is new
@@ -23,6 +28,7 @@ import argparse
 import os
 import platform
 import resource
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -49,6 +55,31 @@ def best_of(repeats: int, run: Callable[[], object]) -> float:
     return min(times)
 
 
+def per_call(
+    repeats: int, call: Callable[[str], object], texts: list[str]
+) -> tuple[float, list[float]]:
+    """Call ``call(text)`` for each of ``texts``, ``repeats`` times over.
+
+    Return the fastest pass in seconds and the time of every call of every pass.
+    """
+    passes, calls = [], []
+    clock = time.perf_counter
+    for _ in range(repeats):
+        pass_started = clock()
+        for text in texts:
+            started = clock()
+            call(text)
+            calls.append(clock() - started)
+        passes.append(clock() - pass_started)
+    return min(passes), calls
+
+
+def latency(calls: list[float]) -> str:
+    """The median and 99th percentile of call times (seconds), in ms."""
+    p99 = statistics.quantiles(calls, n=100)[98]
+    return f"latency median {statistics.median(calls) * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--size", type=int, default=1_000_000, help="bytes of input (~1 MB)")
@@ -65,7 +96,7 @@ def main() -> None:
     import arabic_ner
     from arabic_ner.model import load_backend
     from arabic_ner.pipeline import Pipeline
-    from arabic_ner.tokenize import tokenize
+    from arabic_ner.tokenize import sentences, tokenize
 
     nlp = arabic_ner.load(args.model, backend=args.backend)
     nlp("تحميل")
@@ -94,6 +125,34 @@ def main() -> None:
     piped = best_of(args.repeats, lambda: list(nlp.pipe(docs, batch_size=64)))
     print(f"end to end, nlp.pipe(batch_size=64): {rate(piped)}")
     print(f"pipeline / ceiling: {ceiling / piped:.2f}")
+
+    paragraphs = [line for line in article.splitlines() if line.strip()] * copies
+    paragraph_tokens = sum(len(tokenize(p)) for p in paragraphs)
+    best, calls = per_call(args.repeats, nlp, paragraphs)
+    print(
+        f"end to end, nlp(paragraph) per paragraph: {rate(best, paragraph_tokens)}, "
+        f"{ceiling / n_tokens * paragraph_tokens / best:.3f} of the ceiling; {latency(calls)} "
+        f"({len(paragraphs):,} calls of {paragraph_tokens / len(paragraphs):.1f} tokens)"
+    )
+    if args.corpus.is_file():
+        from arabic_ner.conll import read_conll
+
+        texts = [" ".join(s.tokens) for s in read_conll(args.corpus)]
+        source = args.corpus.name
+    else:
+        texts = [article[s[0].start : s[-1].end] for s in sentences(tokenize(article), article)]
+        source = SAMPLE.name
+    short = [t for t in texts if 25 <= len(tokenize(t)) <= 30]
+    short = short * max(1, 500 // len(short))  # the sample article has only five
+    short_tokens = sum(len(tokenize(t)) for t in short)
+    for text in short:
+        nlp(text)
+    best, calls = per_call(args.repeats, nlp, short)
+    print(
+        f"end to end, nlp(sentence) per sentence of 25-30 tokens: {rate(best, short_tokens)}, "
+        f"{ceiling / n_tokens * short_tokens / best:.3f} of the ceiling; {latency(calls)} "
+        f"({len(short):,} calls of {short_tokens / len(short):.1f} tokens, from {source})"
+    )
 
     workers = args.processes
     big = docs * 4

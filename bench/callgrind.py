@@ -1,0 +1,146 @@
+"""Count the instructions arabic-ner executes per token, under valgrind's callgrind.
+
+Timings on a shared machine drift by 10% and more from one run to the next; the number of
+instructions a fixed workload executes barely moves, so it is the figure to compare
+across changes. The workload, in one process: load the model, warm up (one pass over the
+texts below, so the feature caches hold their words, as in ``bench/speed.py``), then
+
+- ``--sentences`` (200) calls ``nlp(sentence)``, one per sentence of 25 to 30 tokens of
+  ``--corpus`` (ANERcorp's training file in ../shared, words joined by spaces; the sample
+  article's own sentences when there is no corpus);
+- one ``nlp.pipe(paragraphs, batch_size=64)`` over ``--paragraphs`` (140) lines of the
+  sample article (``data/samples``), repeated.
+
+Callgrind dumps its counters each time ``getppid`` is called (``--dump-before=getppid``),
+and the workload calls ``os.getppid()`` between its parts and nowhere else, so each dump
+holds the instructions of one part; this script checks that it got one dump per part.
+It prints the instructions (callgrind's ``Ir``) of each part and, for the measured
+parts, per token. Run it with ``make bench-callgrind`` or
+``.venv/bin/python bench/callgrind.py``; it takes a few minutes (valgrind runs Python
+about 50 times slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "samples" / "palmyra_news_ar.txt"
+CORPUS = ROOT.parent / "shared" / "data" / "ner" / "anercorp" / "train.txt"
+PARTS = ["load + warm-up", "nlp(sentence) per sentence", "nlp.pipe over paragraphs"]
+
+
+def workload(args: argparse.Namespace) -> None:
+    """Run the workload, marking the end of each part with ``os.getppid()``."""
+    import arabic_ner
+    from arabic_ner.tokenize import sentences, tokenize
+
+    nlp = arabic_ner.load(args.model, backend=args.backend)
+    article = SAMPLE.read_text(encoding="utf-8")
+    if args.corpus.is_file():
+        from arabic_ner.conll import read_conll
+
+        texts = [" ".join(s.tokens) for s in read_conll(args.corpus)]
+    else:
+        texts = [article[s[0].start : s[-1].end] for s in sentences(tokenize(article), article)]
+    short = [t for t in texts if 25 <= len(tokenize(t)) <= 30]
+    short = (short * (args.sentences // len(short) + 1))[: args.sentences]
+    lines = [line for line in article.splitlines() if line.strip()]
+    paragraphs = (lines * (args.paragraphs // len(lines) + 1))[: args.paragraphs]
+    for text in short:
+        nlp(text)
+    list(nlp.pipe(paragraphs, batch_size=64))
+    os.getppid()  # end of load + warm-up
+
+    for text in short:
+        nlp(text)
+    os.getppid()  # end of the per-sentence calls
+
+    list(nlp.pipe(paragraphs, batch_size=64))
+    os.getppid()  # end of nlp.pipe
+
+    tokens = [
+        sum(len(tokenize(t)) for t in short),
+        sum(len(tokenize(p)) for p in paragraphs),
+    ]
+    print(json.dumps({"calls": [len(short), len(paragraphs)], "tokens": tokens}))
+
+
+def instructions(path: Path) -> int:
+    """The total ``Ir`` of one callgrind output file."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    match = re.search(r"^(?:totals|summary): (\d+)", text, re.MULTILINE)
+    if not match:
+        sys.exit(f"no totals in {path}")
+    return int(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--sentences", type=int, default=200, help="nlp(sentence) calls")
+    parser.add_argument("--paragraphs", type=int, default=140, help="paragraphs for nlp.pipe")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="CoNLL file of sentences")
+    parser.add_argument("--model", help="model folder (default: the shipped model)")
+    parser.add_argument("--backend", default="crf", help="tagger: crf or crf-only")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inner:
+        workload(args)
+        return
+
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        sys.exit("valgrind is not installed (apt-get install valgrind)")
+    # Fixed hashing and one BLAS thread, so that two runs execute the same instructions.
+    env = {
+        **os.environ,
+        "PYTHONHASHSEED": "0",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    inner = [a for a in sys.argv[1:]] + ["--inner"]
+    with tempfile.TemporaryDirectory(prefix="callgrind-") as folder:
+        out = Path(folder) / "callgrind.out"
+        command = [
+            valgrind,
+            "--tool=callgrind",
+            "--dump-before=getppid",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            str(Path(__file__).resolve()),
+            *inner,
+        ]
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, encoding="utf-8")
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            sys.exit(f"valgrind failed:\n{done.stderr[-4000:]}")
+        dumps = sorted(Path(folder).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
+        if len(dumps) != len(PARTS):
+            sys.exit(f"expected {len(PARTS)} dumps, one per part, got {len(dumps)}")
+        counts = [instructions(p) for p in dumps]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+
+    print(f"callgrind, backend {args.backend!r}: {seconds:.0f} s under valgrind")
+    print(f"{PARTS[0]} (Python start-up included): {counts[0]:,} instructions")
+    for part, count, calls, tokens in zip(
+        PARTS[1:], counts[1:], result["calls"], result["tokens"], strict=True
+    ):
+        print(
+            f"{part}: {count:,} instructions, {calls:,} calls, {tokens:,} tokens, "
+            f"{count / tokens:,.0f} instructions/token"
+        )
+
+
+if __name__ == "__main__":
+    main()
