@@ -33,7 +33,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# The compiled loops (setup.py, arabic_ner/_kernels.pyx) are rebuilt when their source changes.
+KERNELS := setup.py arabic_ner/_kernels.pyx
+
+$(VENV)/.installed: pyproject.toml $(KERNELS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
@@ -42,7 +45,7 @@ $(TRAIN_VENV)/.installed: pyproject.toml
 	$(TRAIN_VENV)/bin/python -m pip install --quiet '$(TORCH)' -e '.[vectors]'
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml $(KERNELS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
@@ -67,8 +70,8 @@ test-backends: $(BACKENDS_VENV)/.installed
 
 ## lint: ruff and mypy
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check arabic_ner tests bench scripts fuzz
-	$(BIN)/ruff format --check arabic_ner tests bench scripts fuzz
+	$(BIN)/ruff check arabic_ner tests bench scripts fuzz setup.py
+	$(BIN)/ruff format --check arabic_ner tests bench scripts fuzz setup.py
 	$(BIN)/mypy arabic_ner
 
 $(VENV)/.installed-server: pyproject.toml | $(BIN)/python
@@ -171,7 +174,8 @@ charmap:
 	$(PYTHON) scripts/build_charmap.py arabic_ner/resources/charmap.json
 
 clean:
-	rm -rf $(VENV) $(TRAIN_VENV) $(BACKENDS_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TRAIN_VENV) $(BACKENDS_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache \
+		arabic_ner/_kernels.c arabic_ner/_kernels.*.so
 
 ## aliases: copy the alias table into the package
 aliases:

@@ -4,9 +4,10 @@ CRFsuite trains the model; this module tags with it. Why not CRFsuite's own tagg
 it takes every feature of every token as a string and looks each one up, which costs
 more than everything else in the pipeline together. Here the weights of a word's
 features are summed once per word type (``features.py`` caches the sums), so a token
-costs a few vector additions, and Viterbi and forward-backward run over a batch of
-sentences at once (up to 256 of similar length, from many texts; see ``model.py``), one
-numpy step per position instead of one Python step per token.
+costs a few vector additions. Viterbi and forward-backward run in C where the compiled
+loops are installed (``kernels.py``), else in numpy over a batch of sentences at once (up
+to 256 of similar length, from many texts; see ``model.py``), one numpy step per position
+instead of one Python step per token.
 
 The model is the one CRFsuite defines (CRF1d): the score of a label sequence is the sum
 of the weights of (attribute, label) pairs that fire plus label-to-label transition
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from arabic_ner import kernels
 
 __all__ = ["LinearChainCRF", "read_crfsuite"]
 
@@ -179,6 +182,12 @@ class LinearChainCRF:
 
     def viterbi(self, emissions: Sequence[FloatArray]) -> list[list[int]]:
         """Return the best label indices of each sentence, given its (n, labels) scores."""
+        fast = kernels.module()
+        if fast is not None:
+            flat, starts, lengths = _flat(emissions)
+            best = np.empty(len(flat), dtype=np.intp)
+            fast.viterbi(flat, np.ascontiguousarray(self.transitions), starts, lengths, best)
+            return [path.tolist() for path in np.split(best, np.cumsum(lengths)[:-1])]
         batch, lengths, longest = _pad(emissions)
         size = len(emissions)
         delta = batch[:, 0].copy()
@@ -206,6 +215,12 @@ class LinearChainCRF:
         scale cancels when a position's marginals are normalized), so every step is one
         small matrix product rather than a log-sum-exp.
         """
+        fast = kernels.module()
+        if fast is not None:
+            flat, starts, lengths = _flat(emissions)
+            out = np.empty_like(flat)
+            fast.marginals(flat, np.ascontiguousarray(self.transitions), starts, lengths, out)
+            return np.split(out, np.cumsum(lengths)[:-1])
         batch, lengths, longest = _pad(emissions)
         size = len(emissions)
         potentials = np.exp(batch - batch.max(axis=2, keepdims=True))
@@ -225,6 +240,15 @@ class LinearChainCRF:
         joint = alpha * beta
         joint /= joint.sum(axis=2, keepdims=True)
         return [joint[: lengths[i], i] for i in range(size)]
+
+
+def _flat(emissions: Sequence[FloatArray]) -> tuple[FloatArray, IntArray, IntArray]:
+    """Lay sentences end to end: one (tokens, labels) array, each sentence's start and length."""
+    lengths = np.array([len(e) for e in emissions], dtype=np.intp)
+    starts = np.zeros(len(lengths), dtype=np.intp)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    flat = np.ascontiguousarray(np.concatenate(emissions), dtype=np.float64)
+    return flat, starts, lengths
 
 
 def _pad(emissions: Sequence[FloatArray]) -> tuple[FloatArray, IntArray, int]:

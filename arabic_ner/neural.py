@@ -9,7 +9,8 @@ transitions of its own (``model.py``): a product of the two models, decoded by `
 Torch is needed only to train it (``scripts/train_neural.py``); tagging is numpy, so the
 core install stays torch-free. Everything that depends on one word alone (its feature
 vectors and its letters) is computed once per word type and cached, so a token costs a
-row lookup; the LSTM then runs one numpy step per position over a group of sentences.
+row lookup; the LSTM then runs in C (``kernels.py``), or where the compiled loops are not
+installed one numpy step per position over a group of sentences.
 
 The weights are one ``neural.npz`` file (no pickles) in the model folder:
 
@@ -41,6 +42,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from arabic_ner import kernels
 from arabic_ner.errors import ModelError
 from arabic_ner.features import FeatureExtractor
 from arabic_ner.tokenize import Token, TokenKind
@@ -189,7 +191,7 @@ class NeuralTagger:
         self._directions = [
             (
                 (weights[f"{d}_w_ih"][ifog] * half[:, None]).T.copy(),  # (F + K, 4H)
-                weights[f"{d}_w_hh"][ifog].T * half,  # (H, 4H)
+                np.ascontiguousarray(weights[f"{d}_w_hh"][ifog].T * half),  # (H, 4H)
                 weights[f"{d}_bias"][ifog] * half,
                 weights["out_weight"][:, k * hidden : (k + 1) * hidden].T.copy(),  # (H, labels)
             )
@@ -308,8 +310,8 @@ class NeuralTagger:
     ) -> list[npt.NDArray[np.float64]]:
         """Scores of sentences sorted longest first, all tokens in one flat array."""
         ids = [self._types[k] for sentence in keys for k in sentence]
-        lengths = np.array([len(k) for k in keys])
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        lengths = np.array([len(k) for k in keys], dtype=np.intp)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
         # The input gates are linear in the input: those of each word type in the group
         # are computed once, and those of the list matches a token is in are added.
         types, inverse = np.unique(np.array(ids), return_inverse=True)
@@ -350,6 +352,11 @@ class NeuralTagger:
         (see ``__init__``).
         """
         hidden = self._hidden
+        fast = kernels.module()
+        if fast is not None:  # the same steps in C, a sentence at a time
+            outputs = np.empty((len(gates), hidden), dtype=DTYPE)
+            fast.lstm(gates, w_hh, starts, lengths, backward, outputs)
+            return outputs
         size = len(lengths)
         h = np.zeros((size, hidden), dtype=DTYPE)
         c = np.zeros((size, hidden), dtype=DTYPE)

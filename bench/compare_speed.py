@@ -72,9 +72,9 @@ def checkout(ref: str) -> Path:
     return tree
 
 
-def run_speed(tree: Path, extra: list[str]) -> dict[str, float]:
+def run_speed(tree: Path, extra: list[str], env_extra: dict[str, str]) -> dict[str, float]:
     """Run this tree's speed.py with ``tree``'s package first on the path; read its figures."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env = {**os.environ, "PYTHONPATH": str(tree), **env_extra}
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "speed.py"), *extra],
         cwd=tree,
@@ -103,18 +103,26 @@ def main() -> None:
         help="git commit to compare with (default: the one in bench/BASELINE)",
     )
     parser.add_argument("--runs", type=int, default=1, help="alternating runs of each")
+    parser.add_argument(
+        "--numpy-loops",
+        action="store_true",
+        help="also measure this tree with its compiled loops off (what a build without a "
+        "C compiler gets; arabic_ner/kernels.py)",
+    )
     args, extra = parser.parse_known_args()
     if "--corpus" not in extra:  # the checkout under build/ has no ../shared beside it
         extra += ["--corpus", str(ROOT.parent / "shared/data/ner/anercorp/train.txt")]
 
-    trees = {"baseline": checkout(args.baseline), "this tree": ROOT}
+    trees = {"baseline": (checkout(args.baseline), {}), "this tree": (ROOT, {})}
+    if args.numpy_loops:
+        trees["numpy loops"] = (ROOT, {"ARABIC_NER_NO_KERNELS": "1"})
     results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     for run in range(args.runs):
-        for name, tree in trees.items():
+        for name, (tree, env) in trees.items():
             print(f"run {run + 1}: {name} ({tree})", file=sys.stderr, flush=True)
-            results[name].append(run_speed(tree, extra))
+            results[name].append(run_speed(tree, extra, env))
     print(f"baseline: {args.baseline}; {args.runs} run(s) each, alternating; range over runs")
-    print(f"{'figure':<36} {'baseline':>22} {'this tree':>22}")
+    print(f"{'figure':<36}" + "".join(f"{name:>22}" for name in trees))
     for figure in FIGURES:
         cells = []
         for name in trees:
@@ -122,7 +130,7 @@ def main() -> None:
             low, high = (min(values), max(values)) if values else (0.0, 0.0)
             low_cell, high_cell = _number(low), _number(high)
             cells.append(low_cell if low_cell == high_cell else f"{low_cell}-{high_cell}")
-        print(f"{figure:<36} {cells[0]:>22} {cells[1]:>22}")
+        print(f"{figure:<36}" + "".join(f"{cell:>22}" for cell in cells))
 
 
 if __name__ == "__main__":

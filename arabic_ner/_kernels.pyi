@@ -1,0 +1,25 @@
+import numpy as np
+import numpy.typing as npt
+
+def lstm(
+    gates: npt.NDArray[np.float64],
+    w_hh: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.intp],
+    lengths: npt.NDArray[np.intp],
+    backward: bool,
+    out: npt.NDArray[np.float64],
+) -> None: ...
+def viterbi(
+    emissions: npt.NDArray[np.float64],
+    transitions: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.intp],
+    lengths: npt.NDArray[np.intp],
+    out: npt.NDArray[np.intp],
+) -> None: ...
+def marginals(
+    emissions: npt.NDArray[np.float64],
+    transitions: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.intp],
+    lengths: npt.NDArray[np.intp],
+    out: npt.NDArray[np.float64],
+) -> None: ...

@@ -1,0 +1,62 @@
+"""Whether the compiled loops run, and the switch that turns them off.
+
+The tagger spends most of a short text's time in two loops over time steps: the BiLSTM
+recurrence (``neural.py``) and the CRF's Viterbi and forward-backward (``crf.py``). In
+numpy each step is a handful of calls, a few microseconds apiece, whatever the size of
+the arrays; ``_kernels.pyx`` runs the same arithmetic in C, one sentence at a time. pip
+compiles it when the package is installed from source (setup.py; Cython and a C
+compiler); where that fails, the package installs without it and the numpy loops run, with
+the same labels and scores within 1e-6 (``tests/test_kernels.py``), only slower.
+
+>>> isinstance(compiled(), bool)
+True
+>>> with use_compiled(False):
+...     compiled()
+False
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from types import ModuleType
+
+__all__ = ["ENV_VARIABLE", "compiled", "module", "use_compiled"]
+
+ENV_VARIABLE = "ARABIC_NER_NO_KERNELS"
+"""Set to 1 to run the numpy loops although the compiled ones are installed."""
+
+_module: ModuleType | None
+try:
+    from arabic_ner import _kernels as _module
+except ImportError:  # built without a C compiler: the numpy loops run
+    _module = None
+
+_enabled = os.environ.get(ENV_VARIABLE, "") in ("", "0")
+
+
+def module() -> ModuleType | None:
+    """The compiled loops if they are installed and in use, else None."""
+    return _module if _enabled else None
+
+
+def compiled() -> bool:
+    """Whether the compiled loops run (installed and not switched off)."""
+    return module() is not None
+
+
+@contextlib.contextmanager
+def use_compiled(enabled: bool) -> Iterator[None]:
+    """Run the compiled loops (if installed) or the numpy ones inside the block.
+
+    For comparing the two; it changes a process-wide setting, so do not use it while
+    other threads tag.
+    """
+    global _enabled
+    previous = _enabled
+    _enabled = enabled
+    try:
+        yield
+    finally:
+        _enabled = previous

@@ -1,0 +1,134 @@
+"""The compiled loops give the numpy loops' labels exactly and their scores within 1e-6."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import arabic_ner
+from arabic_ner import kernels
+from arabic_ner.conll import read_conll
+from arabic_ner.crf import LinearChainCRF
+from arabic_ner.model import CRFBackend, default_model_path
+from arabic_ner.neural import NeuralTagger
+from arabic_ner.train import gold_tokens
+
+from .conftest import SHARED
+
+needs_compiled = pytest.mark.skipif(
+    not kernels.compiled(), reason="the compiled loops are not installed (no C compiler?)"
+)
+TRAINING_FILES = [
+    SHARED / "data" / "ner" / name / "train.txt" for name in ("anercorp", "aqmar", "wikifane")
+]
+
+
+def _random_sentences(rng: np.random.Generator, labels: int) -> list[np.ndarray]:
+    return [rng.normal(0, 3, (int(n), labels)) for n in rng.integers(1, 40, 30)]
+
+
+@needs_compiled
+def test_viterbi_and_marginals_equal_numpys() -> None:
+    rng = np.random.default_rng(7)
+    crf = LinearChainCRF(
+        [f"L{i}" for i in range(9)], {}, np.zeros((0, 9)), rng.normal(0, 2, (9, 9))
+    )
+    emissions = _random_sentences(rng, 9)
+    fast_paths, fast_marginals = crf.viterbi(emissions), crf.marginals(emissions)
+    with kernels.use_compiled(False):
+        paths, marginals = crf.viterbi(emissions), crf.marginals(emissions)
+    assert fast_paths == paths
+    for fast, slow in zip(fast_marginals, marginals, strict=True):
+        np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
+    # Every label ties: the lowest wins, as with numpy's argmax.
+    flat = LinearChainCRF(crf.labels, {}, np.zeros((0, 9)), np.zeros((9, 9)))
+    assert flat.viterbi([np.zeros((5, 9))]) == [[0] * 5]
+
+
+@needs_compiled
+def test_lstm_equals_numpys() -> None:
+    tagger = NeuralTagger(default_model_path() / "neural.npz")
+    rng = np.random.default_rng(3)
+    lengths = np.array(sorted(rng.integers(1, 60, 40), reverse=True), dtype=np.intp)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
+    for backward in (False, True):
+        _, w_hh, _, _ = tagger._directions[int(backward)]
+        gates = rng.normal(0, 2, (int(lengths.sum()), w_hh.shape[1]))
+        fast = tagger._run(gates, w_hh, starts, lengths, backward=backward)
+        with kernels.use_compiled(False):
+            slow = tagger._run(gates, w_hh, starts, lengths, backward=backward)
+        np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
+
+
+@needs_compiled
+def test_kernels_check_their_input() -> None:
+    from arabic_ner import _kernels
+
+    emissions = np.zeros((4, 3))
+    transitions = np.zeros((3, 3))
+    out = np.empty(4, dtype=np.intp)
+    with pytest.raises(ValueError, match="outside"):
+        _kernels.viterbi(
+            emissions, transitions, np.array([2], np.intp), np.array([3], np.intp), out
+        )
+    with pytest.raises(ValueError, match="column per label"):
+        _kernels.viterbi(
+            np.zeros((4, 2)), transitions, np.array([0], np.intp), np.array([4], np.intp), out
+        )
+    with pytest.raises(ValueError):  # a view that is not C-contiguous
+        _kernels.viterbi(
+            np.zeros((3, 4)).T, transitions, np.array([0], np.intp), np.array([4], np.intp), out
+        )
+    # An empty sentence has no labels and costs nothing.
+    _kernels.viterbi(
+        emissions, transitions, np.array([0, 4], np.intp), np.array([4, 0], np.intp), out
+    )
+    assert out.tolist() == [0, 0, 0, 0]
+
+
+def _compare(backend: CRFBackend, sentences: list) -> int:  # type: ignore[type-arg]
+    """Tag ``sentences`` both ways; assert equal labels and scores within 1e-6."""
+    fast = backend.tag(sentences)
+    with kernels.use_compiled(False):
+        slow = backend.tag(sentences)
+    for (fast_labels, fast_scores), (labels, scores) in zip(fast, slow, strict=True):
+        assert fast_labels == labels
+        np.testing.assert_allclose(fast_scores, scores, rtol=0, atol=1e-6)
+    return sum(map(len, sentences))
+
+
+@needs_compiled
+def test_sample_article_gives_the_same_entities(sample_text: str) -> None:
+    nlp = arabic_ner.load()
+    fast = nlp(sample_text)
+    with kernels.use_compiled(False):
+        slow = nlp(sample_text)
+    assert [(e.start, e.end, e.type) for e in fast] == [(e.start, e.end, e.type) for e in slow]
+    for a, b in zip(fast, slow, strict=True):
+        assert a.score == pytest.approx(b.score, abs=1e-6)
+
+
+@needs_compiled
+@pytest.mark.parametrize("path", TRAINING_FILES, ids=lambda p: p.parent.name)
+def test_training_files_get_the_same_labels(path: Path) -> None:
+    if not path.is_file():
+        pytest.skip(f"{path} not found: the shared data folder is not beside the project")
+    backend = CRFBackend(default_model_path())
+    sentences = [gold_tokens(s.tokens) for s in read_conll(path) if s.tokens]
+    assert _compare(backend, sentences) > 50_000
+
+
+def test_switched_off_by_the_environment() -> None:
+    code = "from arabic_ner import kernels; print(kernels.compiled())"
+    env = {**os.environ, kernels.ENV_VARIABLE: "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+    with kernels.use_compiled(False):
+        assert kernels.module() is None
