@@ -13,6 +13,7 @@ setup(
             ["arabic_ner/_kernels.pyx"],
             # No fused multiply-add: each product is rounded before it is added, as numpy
             # does, wherever the compiler could otherwise contract the two.
+            depends=["arabic_ner/_lstm.h"],
             extra_compile_args=["-O3", "-ffp-contract=off"],
             optional=True,
         )

@@ -1,6 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """The tagger's loops over time steps, compiled: the LSTM recurrence and the CRF decode.
 
+The LSTM's step is C in ``_lstm.h`` (vectorized; see there); Viterbi and forward-backward
+over nine labels are small enough for plain loops here.
+
 ``kernels.py`` says when these run and what runs without them. Each function reads
 sentences laid end to end in one C-contiguous array (``starts`` and ``lengths`` say where
 each one lies, in any order) and writes into an ``out`` array the caller made, so that
@@ -10,9 +13,18 @@ Viterbi paths are the same bit for bit and the sums agree to the last bits of a 
 (a matrix product there adds its terms in another order).
 """
 
-from libc.math cimport exp, tanh
+from libc.math cimport exp
 from libc.stdlib cimport free, malloc
-from libc.string cimport memcpy, memset
+from libc.string cimport memcpy
+
+
+cdef extern from "_lstm.h" nogil:
+    int ARABIC_NER_LSTM_BLOCK
+    void arabic_ner_lstm(
+        const double* gates, const double* w_hh, Py_ssize_t hidden, const Py_ssize_t* starts,
+        const Py_ssize_t* lengths, Py_ssize_t count, int backward, double* out, double* z,
+        double* h, double* c,
+    )
 
 
 cdef void _check(Py_ssize_t[::1] starts, Py_ssize_t[::1] lengths, Py_ssize_t rows) except *:
@@ -48,40 +60,22 @@ def lstm(
     _check(starts, lengths, gates.shape[0])
     if gates.shape[0] == 0 or hidden == 0:
         return
-    cdef double* z = <double*> malloc(width * sizeof(double))
-    cdef double* h = <double*> malloc(hidden * sizeof(double))
-    cdef double* c = <double*> malloc(hidden * sizeof(double))
+    cdef Py_ssize_t block = ARABIC_NER_LSTM_BLOCK
+    cdef double* z = <double*> malloc(block * width * sizeof(double))
+    cdef double* h = <double*> malloc(block * hidden * sizeof(double))
+    cdef double* c = <double*> malloc(block * hidden * sizeof(double))
     if z == NULL or h == NULL or c == NULL:
         free(z)
         free(h)
         free(c)
         raise MemoryError()
-    cdef const double* w = &w_hh[0, 0]
-    cdef const double* weights
-    cdef Py_ssize_t s, t, i, j, row
-    cdef double hi
-    with nogil:
-        for s in range(starts.shape[0]):
-            memset(h, 0, hidden * sizeof(double))
-            memset(c, 0, hidden * sizeof(double))
-            for t in range(lengths[s]):
-                row = starts[s] + lengths[s] - 1 - t if backward else starts[s] + t
-                memcpy(z, &gates[row, 0], width * sizeof(double))
-                for i in range(hidden):
-                    hi = h[i]
-                    weights = w + i * width
-                    for j in range(width):
-                        z[j] += hi * weights[j]
-                # (tanh(x) + 1) / 2 = 1 / (1 + exp(-2x)), and tanh(x) = 2 / (1 + exp(-2x)) - 1:
-                # exp costs a third of tanh in C (numpy's tanh is vectorized; libm's is not).
-                for j in range(3 * hidden):
-                    z[j] = 1.0 / (1.0 + exp(-2.0 * z[j]))
-                for j in range(3 * hidden, width):
-                    z[j] = 2.0 / (1.0 + exp(-2.0 * z[j])) - 1.0
-                for i in range(hidden):
-                    c[i] = c[i] * z[hidden + i] + z[i] * z[3 * hidden + i]
-                    h[i] = (2.0 / (1.0 + exp(-2.0 * c[i])) - 1.0) * z[2 * hidden + i]
-                    out[row, i] = h[i]
+    cdef Py_ssize_t count = starts.shape[0]
+    if count:
+        with nogil:
+            arabic_ner_lstm(
+                &gates[0, 0], &w_hh[0, 0], hidden, &starts[0], &lengths[0], count, backward,
+                &out[0, 0], z, h, c,
+            )
     free(z)
     free(h)
     free(c)

@@ -182,12 +182,57 @@ class LinearChainCRF:
 
     def viterbi(self, emissions: Sequence[FloatArray]) -> list[list[int]]:
         """Return the best label indices of each sentence, given its (n, labels) scores."""
+        flat, starts, lengths = _flat(emissions)
+        best = self.viterbi_flat(flat, starts, lengths)
+        return [path.tolist() for path in np.split(best, np.cumsum(lengths)[:-1])]
+
+    def marginals(self, emissions: Sequence[FloatArray]) -> list[FloatArray]:
+        """Return each sentence's (n, labels) marginal label probabilities."""
+        flat, starts, lengths = _flat(emissions)
+        out = self.marginals_flat(flat, starts, lengths)
+        return np.split(out, np.cumsum(lengths)[:-1])
+
+    def viterbi_flat(self, emissions: FloatArray, starts: IntArray, lengths: IntArray) -> IntArray:
+        """The best labels of sentences laid end to end in one (tokens, labels) array.
+
+        Sentence ``s`` is rows ``starts[s]`` to ``starts[s] + lengths[s] - 1``; returns a
+        label index per row (rows of no sentence get 0).
+        """
+        emissions = np.ascontiguousarray(emissions, dtype=np.float64)
+        best = np.zeros(len(emissions), dtype=np.intp)
         fast = kernels.module()
         if fast is not None:
-            flat, starts, lengths = _flat(emissions)
-            best = np.empty(len(flat), dtype=np.intp)
-            fast.viterbi(flat, np.ascontiguousarray(self.transitions), starts, lengths, best)
-            return [path.tolist() for path in np.split(best, np.cumsum(lengths)[:-1])]
+            fast.viterbi(emissions, self._transitions(), starts, lengths, best)
+        elif len(lengths):
+            paths = self._viterbi_numpy(_split(emissions, starts, lengths))
+            for start, path in zip(starts.tolist(), paths, strict=True):
+                best[start : start + len(path)] = path
+        return best
+
+    def marginals_flat(
+        self, emissions: FloatArray, starts: IntArray, lengths: IntArray
+    ) -> FloatArray:
+        """The marginal label probabilities of sentences laid end to end.
+
+        Sentences are given as in :meth:`viterbi_flat`; rows of no sentence are not
+        computed (their values are arbitrary).
+        """
+        emissions = np.ascontiguousarray(emissions, dtype=np.float64)
+        out = np.empty_like(emissions)
+        fast = kernels.module()
+        if fast is not None:
+            fast.marginals(emissions, self._transitions(), starts, lengths, out)
+        elif len(lengths):
+            parts = self._marginals_numpy(_split(emissions, starts, lengths))
+            for start, part in zip(starts.tolist(), parts, strict=True):
+                out[start : start + len(part)] = part
+        return out
+
+    def _transitions(self) -> FloatArray:
+        return np.ascontiguousarray(self.transitions, dtype=np.float64)
+
+    def _viterbi_numpy(self, emissions: Sequence[FloatArray]) -> list[list[int]]:
+        """Viterbi over a batch of sentences, one numpy step per position."""
         batch, lengths, longest = _pad(emissions)
         size = len(emissions)
         delta = batch[:, 0].copy()
@@ -208,19 +253,13 @@ class LinearChainCRF:
                 best = np.where(active, back[t][everyone, best], best)
         return [paths[i, : lengths[i]].tolist() for i in range(size)]
 
-    def marginals(self, emissions: Sequence[FloatArray]) -> list[FloatArray]:
-        """Return each sentence's (n, labels) marginal label probabilities.
+    def _marginals_numpy(self, emissions: Sequence[FloatArray]) -> list[FloatArray]:
+        """Forward-backward over a batch of sentences, one numpy step per position.
 
         Forward-backward in probability space, each step rescaled to sum to one (the
         scale cancels when a position's marginals are normalized), so every step is one
         small matrix product rather than a log-sum-exp.
         """
-        fast = kernels.module()
-        if fast is not None:
-            flat, starts, lengths = _flat(emissions)
-            out = np.empty_like(flat)
-            fast.marginals(flat, np.ascontiguousarray(self.transitions), starts, lengths, out)
-            return np.split(out, np.cumsum(lengths)[:-1])
         batch, lengths, longest = _pad(emissions)
         size = len(emissions)
         potentials = np.exp(batch - batch.max(axis=2, keepdims=True))
@@ -249,6 +288,10 @@ def _flat(emissions: Sequence[FloatArray]) -> tuple[FloatArray, IntArray, IntArr
     np.cumsum(lengths[:-1], out=starts[1:])
     flat = np.ascontiguousarray(np.concatenate(emissions), dtype=np.float64)
     return flat, starts, lengths
+
+
+def _split(emissions: FloatArray, starts: IntArray, lengths: IntArray) -> list[FloatArray]:
+    return [emissions[a : a + n] for a, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
 
 
 def _pad(emissions: Sequence[FloatArray]) -> tuple[FloatArray, IntArray, int]:

@@ -385,63 +385,86 @@ class FeatureExtractor:
         Equal to summing ``crf``'s weights over :meth:`sentence`'s features, but the
         weights of a word's own and neighbour features are summed once per word type.
         """
-        n = len(words)
-        keys = list(zip(words, kinds, strict=True))
+        return self.emissions_many([list(zip(words, kinds, strict=True))], crf)
+
+    def emissions_many(
+        self, sentences: Sequence[Sequence[tuple[str, TokenKind]]], crf: LinearChainCRF
+    ) -> FloatArray:
+        """Return the state scores of sentences of ``(word, kind)`` tokens, laid end to end.
+
+        The same scores as :meth:`emissions` on each sentence, bit for bit (each token's
+        terms are added in the same order), as one (tokens, labels) array: a few numpy
+        calls for all the sentences rather than a few for each.
+        """
         type_ids = self._type_ids
+        keys = [key for sentence in sentences for key in sentence]
         found: list[int | None] = (
-            [type_ids.get(key) for key in keys] if self._table_crf is crf else [None] * n
+            [type_ids.get(key) for key in keys] if self._table_crf is crf else [None]
         )
         if None in found:
-            new = list(dict.fromkeys(k for k, i in zip(keys, found, strict=True) if i is None))
+            new = list(dict.fromkeys(k for k in keys if k not in type_ids))
             if self._table_crf is not crf or len(type_ids) + len(new) > _CACHE_LIMIT:
-                # A new table for this model, or a full one emptied: before the sentence,
-                # so that no row gathered for it can disappear.
+                # A new table for this model, or a full one emptied: before the sentences,
+                # so that no row gathered for them can disappear.
+                if len(sentences) > 1 and len(dict.fromkeys(keys)) > _CACHE_LIMIT:
+                    return np.concatenate([self.emissions_many([s], crf) for s in sentences])
                 self._reset_table(crf)
                 new = list(dict.fromkeys(keys))
             self._add_types(new, crf)
             found = [type_ids[key] for key in keys]
         ids = cast(list[int], found)  # no None left
-        all_stems = self._stems
-        stems = [all_stems[i] for i in ids]
+        lengths = np.array([len(s) for s in sentences], dtype=np.intp)
+        # Each token's place in its sentence, from the start and from the end.
+        ends = np.cumsum(lengths)
+        position = np.arange(len(ids)) - np.repeat(ends - lengths, lengths)
+        left = np.repeat(lengths, lengths) - 1 - position
         stacked = self._table[ids]  # (tokens, 5 slots: own, -2, -1, +1, +2, labels)
         scores: FloatArray = stacked[:, 0].copy()
-        scores[1:] += stacked[:-1, 2]  # features a token shows as the previous word
-        scores[:-1] += stacked[1:, 3]  # ... as the next word
-        scores[2:] += stacked[:-2, 1]
-        scores[:-2] += stacked[2:, 4]
-        scores[: min(n, 2)] += self._table_bos
-        scores[max(n - 2, 0) :] += self._table_eos
+        for slot, offset, room in ((2, -1, position), (3, 1, left), (1, -2, position)):
+            at = np.flatnonzero(room >= abs(offset))
+            scores[at] += stacked[at + offset, slot]  # features shown as a neighbour
+        at = np.flatnonzero(left >= 2)
+        scores[at] += stacked[at + 2, 4]
+        scores[position < 2] += self._table_bos
+        scores[left < 2] += self._table_eos
+        all_stems = self._stems
+        stems = [all_stems[i] for i in ids]
         positions: list[int] = []
         rows: list[int] = []
         before, after = self._bigram_rows(crf)
-        for i in range(1, n):
-            pair = (stems[i - 1], stems[i])
-            row = before.get(pair)  # "-1s|s=a|b" on token i
-            if row is not None:
-                positions.append(i)
-                rows.append(row)
-            row = after.get(pair)  # "s|+1s=a|b" on token i - 1
-            if row is not None:
-                positions.append(i - 1)
-                rows.append(row)
-        sentence_hits = self.list_hits(stems)
-        if self.share_own:
-            if len(self._hits) >= _SHARED_LIMIT:
-                self._hits.clear()
-            self._hits[tuple(stems)] = sentence_hits
         hit_rows = self._hit_rows(crf)
-        for i, hits in enumerate(sentence_hits):
-            for tag in hits:
-                rows_of_tag = hit_rows.get(tag)
-                if rows_of_tag is None:
-                    get = crf.attributes.get
-                    rows_of_tag = hit_rows[tag] = tuple(
-                        get(f"{name}={tag}") for name in ("g", "-1g", "+1g")
-                    )
-                for j, row in zip((i, i + 1, i - 1), rows_of_tag, strict=True):
-                    if row is not None and 0 <= j < n:
-                        positions.append(j)
-                        rows.append(row)
+        start = 0
+        for n in lengths.tolist():
+            end = start + n
+            for i in range(start + 1, end):
+                pair = (stems[i - 1], stems[i])
+                row = before.get(pair)  # "-1s|s=a|b" on token i
+                if row is not None:
+                    positions.append(i)
+                    rows.append(row)
+                row = after.get(pair)  # "s|+1s=a|b" on token i - 1
+                if row is not None:
+                    positions.append(i - 1)
+                    rows.append(row)
+            sentence_stems = stems[start:end]
+            sentence_hits = self.list_hits(sentence_stems)
+            if self.share_own:
+                if len(self._hits) >= _SHARED_LIMIT:
+                    self._hits.clear()
+                self._hits[tuple(sentence_stems)] = sentence_hits
+            for i, hits in enumerate(sentence_hits, start=start):
+                for tag in hits:
+                    rows_of_tag = hit_rows.get(tag)
+                    if rows_of_tag is None:
+                        get = crf.attributes.get
+                        rows_of_tag = hit_rows[tag] = tuple(
+                            get(f"{name}={tag}") for name in ("g", "-1g", "+1g")
+                        )
+                    for j, row in zip((i, i + 1, i - 1), rows_of_tag, strict=True):
+                        if row is not None and start <= j < end:
+                            positions.append(j)
+                            rows.append(row)
+            start = end
         if rows:
             np.add.at(scores, positions, crf.state_weights[rows])
         return scores

@@ -254,35 +254,35 @@ class CRFBackend:
         return out
 
     def _decode(self, sentences: list[Sequence[Token]]) -> list[tuple[list[str], list[float]]]:
-        crf = self.crf
+        """Sum the taggers' scores and decode, all sentences laid end to end in one array."""
         keys = [[(t.norm, t.kind) for t in s] for s in sentences]
-        self.features.add_types((key for sentence in keys for key in sentence), crf)
-        emissions = [
-            self.features.emissions([t.norm for t in s], [t.kind for t in s], crf)
-            for s in sentences
-        ]
+        emissions = self.features.emissions_many(keys, self.crf)
         if self.neural is not None:
-            neural = self.neural.scores(sentences, self.features, keys)
-            emissions = [e + self._mix * n for e, n in zip(emissions, neural, strict=True)]
+            emissions += self._mix * self.neural.scores_flat(keys, self.features)
         if self.transformer is not None:
             encoded = self.transformer.log_probs(sentences)
-            mix = self._transformer_mix
-            emissions = [e + mix * t for e, t in zip(emissions, encoded, strict=True)]
+            emissions += self._transformer_mix * np.concatenate(encoded)
+        lengths = np.array([len(s) for s in sentences], dtype=np.intp)
+        starts = np.zeros(len(lengths), dtype=np.intp)
+        np.cumsum(lengths[:-1], out=starts[1:])
         crf = self.decoder
-        paths = crf.viterbi(emissions)
-        outside = self._outside
-        named = [k for k, path in enumerate(paths) if path.count(outside) != len(path)]
-        scores: list[list[float]] = [[1.0] * len(path) for path in paths]
-        if named:
-            marginals = crf.marginals([emissions[k] for k in named])
-            for k, probabilities in zip(named, marginals, strict=True):
-                # Rounded: the last bits of a float depend on which sentences share a
-                # batch, and the same text must give the same entities however it is fed.
-                chosen = probabilities[np.arange(len(paths[k])), paths[k]]
-                scores[k] = np.round(chosen, SCORE_DIGITS).tolist()
-        labels = crf.labels
+        flat_paths = crf.viterbi_flat(emissions, starts, lengths)
+        # Marginals only for the sentences with an entity: the others score 1.0.
+        named_sentences = np.add.reduceat(flat_paths != self._outside, starts) > 0
+        named_tokens = np.repeat(named_sentences, lengths)
+        scores = np.ones(len(flat_paths))
+        if named_tokens.any():
+            named = np.flatnonzero(named_sentences)
+            marginals = crf.marginals_flat(emissions, starts[named], lengths[named])
+            chosen = marginals[np.flatnonzero(named_tokens), flat_paths[named_tokens]]
+            # Rounded: the last bits of a float depend on which sentences share a
+            # batch, and the same text must give the same entities however it is fed.
+            scores[named_tokens] = np.round(chosen, SCORE_DIGITS)
+        labels = [crf.labels[y] for y in flat_paths.tolist()]
+        score_list = scores.tolist()
         return [
-            ([labels[y] for y in path], score) for path, score in zip(paths, scores, strict=True)
+            (labels[start : start + n], score_list[start : start + n])
+            for start, n in zip(starts.tolist(), lengths.tolist(), strict=True)
         ]
 
 

@@ -283,6 +283,13 @@ class NeuralTagger:
         """
         if keys is None:
             keys = [[(t.norm, t.kind) for t in s] for s in sentences]
+        flat = self.scores_flat(keys, features)
+        return np.split(flat, np.cumsum([len(k) for k in keys])[:-1])
+
+    def scores_flat(
+        self, keys: list[list[tuple[str, TokenKind]]], features: FeatureExtractor
+    ) -> npt.NDArray[np.float64]:
+        """The scores of sentences of ``(norm, kind)`` tokens, laid end to end: (tokens, labels)."""
         if len(self._types) + sum(map(len, keys)) > _CACHE_LIMIT:
             self._types.clear()
             self._stems.clear()
@@ -290,25 +297,26 @@ class NeuralTagger:
         new = list(dict.fromkeys(k for ks in keys for k in ks if k not in self._types))
         if new:
             self._add_types(new, features)
+        lengths = [len(k) for k in keys]
+        starts = np.cumsum([0, *lengths[:-1]]).tolist()
+        result = np.empty((sum(lengths), len(self.labels)), dtype=np.float64)
         # Longest first, so that at each position the sentences still running come first.
-        order = sorted(range(len(keys)), key=lambda i: -len(keys[i]))
-        result: list[npt.NDArray[np.float64]] = [np.zeros(0)] * len(keys)
+        order = sorted(range(len(keys)), key=lambda i: -lengths[i])
         group: list[int] = []
         size = 0
         for n, i in enumerate(order):
             group.append(i)
-            size += len(keys[i])
+            size += lengths[i]
             if size >= GROUP_TOKENS or n == len(order) - 1:
-                scores = self._group_scores([keys[j] for j in group], features)
-                for j, out in zip(group, scores, strict=True):
-                    result[j] = out
+                rows = np.concatenate([np.arange(starts[j], starts[j] + lengths[j]) for j in group])
+                result[rows] = self._group_scores([keys[j] for j in group], features)
                 group, size = [], 0
         return result
 
     def _group_scores(
         self, keys: list[list[tuple[str, TokenKind]]], features: FeatureExtractor
-    ) -> list[npt.NDArray[np.float64]]:
-        """Scores of sentences sorted longest first, all tokens in one flat array."""
+    ) -> FloatArray:
+        """Scores of sentences sorted longest first, laid end to end in one array."""
         ids = [self._types[k] for sentence in keys for k in sentence]
         lengths = np.array([len(k) for k in keys], dtype=np.intp)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
@@ -326,14 +334,14 @@ class NeuralTagger:
                     if feature is not None:
                         hit_tokens.append(start + position)
                         hit_features.append(feature)
-        out = np.zeros((len(ids), len(self.labels)), dtype=DTYPE) + self._out_bias
+        out: FloatArray = np.zeros((len(ids), len(self.labels)), dtype=DTYPE) + self._out_bias
         for direction, (w_ih, w_hh, bias, w_out) in enumerate(self._directions):
             gates = (type_inputs @ w_ih + bias)[inverse]
             if hit_tokens:
                 hit_vectors = self._feature_vectors[hit_features].astype(DTYPE)
                 np.add.at(gates, hit_tokens, hit_vectors @ w_ih[: self._width])
             out += self._run(gates, w_hh, starts, lengths, backward=direction == 1) @ w_out
-        return [a.astype(np.float64) for a in np.split(out, np.cumsum(lengths)[:-1])]
+        return out
 
     def _run(
         self,
