@@ -23,3 +23,8 @@ def marginals(
     lengths: npt.NDArray[np.intp],
     out: npt.NDArray[np.float64],
 ) -> None: ...
+def add_rows(
+    target: npt.NDArray[np.float64],
+    positions: npt.NDArray[np.intp],
+    values: npt.NDArray[np.float64],
+) -> None: ...

@@ -19,11 +19,9 @@ from libc.string cimport memcpy
 
 
 cdef extern from "_lstm.h" nogil:
-    int ARABIC_NER_LSTM_BLOCK
     void arabic_ner_lstm(
-        const double* gates, const double* w_hh, Py_ssize_t hidden, const Py_ssize_t* starts,
-        const Py_ssize_t* lengths, Py_ssize_t count, int backward, double* out, double* z,
-        double* h, double* c,
+        const double* gates, const double* w_hh, Py_ssize_t hidden, Py_ssize_t start,
+        Py_ssize_t length, int backward, double* out, double* z, double* h, double* c,
     )
 
 
@@ -60,20 +58,19 @@ def lstm(
     _check(starts, lengths, gates.shape[0])
     if gates.shape[0] == 0 or hidden == 0:
         return
-    cdef Py_ssize_t block = ARABIC_NER_LSTM_BLOCK
-    cdef double* z = <double*> malloc(block * width * sizeof(double))
-    cdef double* h = <double*> malloc(block * hidden * sizeof(double))
-    cdef double* c = <double*> malloc(block * hidden * sizeof(double))
+    cdef double* z = <double*> malloc(width * sizeof(double))
+    cdef double* h = <double*> malloc(hidden * sizeof(double))
+    cdef double* c = <double*> malloc(hidden * sizeof(double))
     if z == NULL or h == NULL or c == NULL:
         free(z)
         free(h)
         free(c)
         raise MemoryError()
-    cdef Py_ssize_t count = starts.shape[0]
-    if count:
-        with nogil:
+    cdef Py_ssize_t s
+    with nogil:
+        for s in range(starts.shape[0]):
             arabic_ner_lstm(
-                &gates[0, 0], &w_hh[0, 0], hidden, &starts[0], &lengths[0], count, backward,
+                &gates[0, 0], &w_hh[0, 0], hidden, starts[s], lengths[s], backward,
                 &out[0, 0], z, h, c,
             )
     free(z)
@@ -237,3 +234,19 @@ def marginals(
     free(potentials)
     free(beta)
     free(scratch)
+
+
+def add_rows(double[:, ::1] target, Py_ssize_t[::1] positions, const double[:, ::1] values):
+    """``target[positions[k]] += values[k]`` for each k in order, as ``np.add.at`` does."""
+    if values.shape[0] != positions.shape[0] or values.shape[1] != target.shape[1]:
+        raise ValueError("values must have a row per position and target's columns")
+    cdef Py_ssize_t k, j, row
+    cdef Py_ssize_t rows = target.shape[0]
+    for k in range(positions.shape[0]):
+        if positions[k] < 0 or positions[k] >= rows:
+            raise ValueError(f"position {positions[k]} is outside the {rows} rows")
+    with nogil:
+        for k in range(positions.shape[0]):
+            row = positions[k]
+            for j in range(target.shape[1]):
+                target[row, j] += values[k, j]

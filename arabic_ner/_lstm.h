@@ -55,106 +55,12 @@ static inline double arabic_ner_exp(double x) {
     return p * scale;
 }
 
-/* Sentences run in lockstep, this many at a time: at each step a row of w_hh is read
- * once for all of them (w_hh, 128 KB at H = 64, does not fit in the L1 cache; the rows of
- * z for this many sentences do). */
-#define ARABIC_NER_LSTM_BLOCK 8
-
-/* Run the LSTM over sentences: sentence s is rows starts[s] .. starts[s] + lengths[s] - 1
- * of gates (rows of 4H: input, forget and output gates halved, then the cell input), with
- * w_hh (H, 4H); write each row's output into out (rows of H); backward reads each sentence
- * from its last row. z (BLOCK x 4H), h and c (BLOCK x H) are scratch.
- * (tanh(x) + 1) / 2 = 1 / (1 + exp(-2x)) and tanh(x) = 2 / (1 + exp(-2x)) - 1. */
-ARABIC_NER_CLONES
-static void arabic_ner_lstm(const double *restrict gates, const double *restrict w_hh,
-                            ptrdiff_t hidden, const ptrdiff_t *starts, const ptrdiff_t *lengths,
-                            ptrdiff_t count, int backward, double *restrict out,
-                            double *restrict z, double *restrict h, double *restrict c) {
-    const ptrdiff_t width = 4 * hidden;
-    for (ptrdiff_t first = 0; first < count; first += ARABIC_NER_LSTM_BLOCK) {
-        const ptrdiff_t block =
-            count - first < ARABIC_NER_LSTM_BLOCK ? count - first : ARABIC_NER_LSTM_BLOCK;
-        const ptrdiff_t *restrict start = starts + first;
-        const ptrdiff_t *restrict length = lengths + first;
-        ptrdiff_t longest = 0;
-        for (ptrdiff_t b = 0; b < block; b++) longest = length[b] > longest ? length[b] : longest;
-        memset(h, 0, (size_t)(block * hidden) * sizeof(double));
-        memset(c, 0, (size_t)(block * hidden) * sizeof(double));
-        for (ptrdiff_t t = 0; t < longest; t++) {
-            for (ptrdiff_t b = 0; b < block; b++) {
-                if (length[b] <= t) continue;
-                const ptrdiff_t row = backward ? start[b] + length[b] - 1 - t : start[b] + t;
-                memcpy(z + b * width, gates + row * width, (size_t)width * sizeof(double));
-            }
-            for (ptrdiff_t i = 0; i < hidden; i++) {
-                const double *restrict weights = w_hh + i * width;
-                for (ptrdiff_t b = 0; b < block; b++) {
-                    if (length[b] <= t) continue;
-                    const double hi = h[b * hidden + i];
-                    double *restrict zb = z + b * width;
-                    for (ptrdiff_t j = 0; j < width; j++) zb[j] += hi * weights[j];
-                }
-            }
-            for (ptrdiff_t b = 0; b < block; b++) {
-                if (length[b] <= t) continue;
-                const ptrdiff_t row = backward ? start[b] + length[b] - 1 - t : start[b] + t;
-                double *restrict zb = z + b * width;
-                double *restrict hb = h + b * hidden;
-                double *restrict cb = c + b * hidden;
-                double *restrict y = out + row * hidden;
-                for (ptrdiff_t j = 0; j < 3 * hidden; j++)
-                    zb[j] = 1.0 / (1.0 + arabic_ner_exp(-2.0 * zb[j]));
-                for (ptrdiff_t j = 3 * hidden; j < width; j++)
-                    zb[j] = 2.0 / (1.0 + arabic_ner_exp(-2.0 * zb[j])) - 1.0;
-                for (ptrdiff_t i = 0; i < hidden; i++) {
-                    cb[i] = cb[i] * zb[hidden + i] + zb[i] * zb[3 * hidden + i];
-                    hb[i] = (2.0 / (1.0 + arabic_ner_exp(-2.0 * cb[i])) - 1.0) * zb[2 * hidden + i];
-                    y[i] = hb[i];
-                }
-            }
-        }
-    }
-}
-
-#endif
-
-/* exp(x), within 1 ulp of libm's for x in [-708, 709] (clamped outside), without branches
- * so that loops of it vectorize: x = k ln2 + r with |r| <= ln2 / 2 (Cody and Waite's two-part
- * ln2), exp(r) by its Taylor series to r^13 (the next term is below 1e-17), times 2^k
- * built in the exponent bits. */
-static inline double arabic_ner_exp(double x) {
-    const double shift = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
-    x = x < -708.0 ? -708.0 : x;
-    x = x > 709.0 ? 709.0 : x;
-    double kd = x * 1.4426950408889634 + shift;
-    int64_t k;
-    memcpy(&k, &kd, sizeof k);
-    kd -= shift;
-    double r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    int64_t bits = (k - 0x4338000000000000LL + 1023) << 52;
-    double scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
 /* Run the LSTM over rows start .. start + length - 1 of gates (rows of 4H: input, forget,
  * output gates halved, then cell input) with w_hh (H, 4H); write each row's output into
  * out (rows of H). Backward reads the rows from the last. z (4H), h and c (H) are
- * scratch. (tanh(x) + 1) / 2 = 1 / (1 + exp(-2x)) and tanh(x) = 2 / (1 + exp(-2x)) - 1. */
+ * scratch. (tanh(x) + 1) / 2 = 1 / (1 + exp(-2x)) and tanh(x) = 2 / (1 + exp(-2x)) - 1.
+ * (Running several sentences in lockstep, so that each row of w_hh is read once for all
+ * of them, measured no faster: the step is bound by the arithmetic, not by memory.) */
 ARABIC_NER_CLONES
 static void arabic_ner_lstm(const double *restrict gates, const double *restrict w_hh,
                             ptrdiff_t hidden, ptrdiff_t start, ptrdiff_t length, int backward,

@@ -25,6 +25,7 @@ from typing import cast
 
 import numpy as np
 
+from arabic_ner import kernels
 from arabic_ner.clitics import Lexicon, split_proclitic
 from arabic_ner.crf import FloatArray, LinearChainCRF
 from arabic_ner.gazetteer import Gazetteer
@@ -466,5 +467,5 @@ class FeatureExtractor:
                             rows.append(row)
             start = end
         if rows:
-            np.add.at(scores, positions, crf.state_weights[rows])
+            kernels.add_rows(scores, positions, crf.state_weights[rows])
         return scores

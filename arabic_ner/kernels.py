@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from types import ModuleType
+from typing import Any
 
-__all__ = ["ENV_VARIABLE", "compiled", "module", "use_compiled"]
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["ENV_VARIABLE", "add_rows", "compiled", "module", "use_compiled"]
 
 ENV_VARIABLE = "ARABIC_NER_NO_KERNELS"
 """Set to 1 to run the numpy loops although the compiled ones are installed."""
@@ -60,3 +64,24 @@ def use_compiled(enabled: bool) -> Iterator[None]:
         yield
     finally:
         _enabled = previous
+
+
+def add_rows(
+    target: npt.NDArray[np.float64], positions: Sequence[int], values: npt.NDArray[Any]
+) -> None:
+    """Add ``values[k]`` to row ``positions[k]`` of ``target``, in order (``np.add.at``).
+
+    >>> target = np.zeros((2, 2))
+    >>> add_rows(target, [1, 1], np.ones((2, 2)))
+    >>> target.tolist()
+    [[0.0, 0.0], [2.0, 2.0]]
+    """
+    fast = module()
+    if fast is None or not target.flags.c_contiguous or target.dtype != np.float64:
+        np.add.at(target, positions, values)
+    else:
+        fast.add_rows(
+            target,
+            np.asarray(positions, dtype=np.intp),
+            np.ascontiguousarray(values, dtype=np.float64),
+        )

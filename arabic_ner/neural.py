@@ -339,7 +339,7 @@ class NeuralTagger:
             gates = (type_inputs @ w_ih + bias)[inverse]
             if hit_tokens:
                 hit_vectors = self._feature_vectors[hit_features].astype(DTYPE)
-                np.add.at(gates, hit_tokens, hit_vectors @ w_ih[: self._width])
+                kernels.add_rows(gates, hit_tokens, hit_vectors @ w_ih[: self._width])
             out += self._run(gates, w_hh, starts, lengths, backward=direction == 1) @ w_out
         return out
 

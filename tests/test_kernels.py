@@ -132,3 +132,33 @@ def test_switched_off_by_the_environment() -> None:
     assert result.stdout.strip() == "False"
     with kernels.use_compiled(False):
         assert kernels.module() is None
+
+
+@pytest.mark.skipif(
+    os.environ.get("ARABIC_NER_REQUIRE_KERNELS") != "1",
+    reason="set ARABIC_NER_REQUIRE_KERNELS=1 (as .ci/run does) to require the compiled loops",
+)
+def test_the_compiled_loops_are_built_from_the_current_source() -> None:
+    # pip builds the extension as optional: a compile error is only a warning, and an
+    # editable install then keeps the last module built. CI must see that.
+    assert kernels.compiled(), "arabic_ner._kernels did not build: pip install -v -e ."
+    from arabic_ner import _kernels
+
+    package = Path(arabic_ner.__file__).parent
+    built = Path(_kernels.__file__).stat().st_mtime
+    for source in ("_kernels.pyx", "_lstm.h"):
+        assert (package / source).stat().st_mtime <= built, f"{source} is newer than the module"
+
+
+def test_add_rows_adds_in_order_like_numpy() -> None:
+    rng = np.random.default_rng(5)
+    target = rng.normal(size=(6, 9))
+    positions = rng.integers(0, 6, 40).tolist()
+    values = rng.normal(size=(40, 9))
+    expected = target.copy()
+    np.add.at(expected, positions, values)
+    kernels.add_rows(target, positions, values)
+    assert np.array_equal(target, expected)
+    if kernels.compiled():
+        with pytest.raises(ValueError, match="outside"):
+            kernels.add_rows(target, [6], values[:1])
