@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 SHARED ?= ../shared
 ANERCORP := $(SHARED)/data/ner/anercorp/train.txt
 # The corpora the shipped model learns from, their dev splits and relabelings
-# (arabic_ner/corpora.py); paths are relative to $(SHARED).
+# (arabic_ner/corpora.py); paths are relative to $(SHARED), or to data/recipes when they
+# start with a dot. The default adds to the gold 4,000 sentences of news labelled by
+# backend "transformer" (data/silver, scripts/distill.py); the transformer itself learns
+# from the gold alone.
 RECIPE ?= data/recipes/default.json
+GOLD_RECIPE := data/recipes/gold.json
 # Word clusters learned from ../shared's unlabeled news (make clusters).
 CLUSTERS := data/clusters/clusters.tsv
 SAMPLE := data/samples/palmyra_news_ar.txt
@@ -130,7 +134,7 @@ model-dev: $(DEV_MODEL)/neural.npz
 
 # Retrained when the code, the recipe or the lists change: it stands for the current recipe.
 $(DEV_MODEL)/neural.npz: $(wildcard arabic_ner/*.py) scripts/train_neural.py $(RECIPE) \
-		$(wildcard data/gazetteers/*) $(CLUSTERS) | $(VENV)/.installed $(TRAIN_VENV)/.installed
+		$(wildcard data/gazetteers/*) $(wildcard data/silver/*.conll) $(CLUSTERS) | $(VENV)/.installed $(TRAIN_VENV)/.installed
 	$(BIN)/arabic-ner train --recipe $(RECIPE) --data-root $(SHARED) \
 		--gazetteers data/gazetteers --clusters $(CLUSTERS) --out $(DEV_MODEL)
 	$(TRAIN_VENV)/bin/python scripts/train_neural.py --model $(DEV_MODEL) $(NEURAL_OPTIONS) --report
@@ -154,7 +158,7 @@ TRANSFORMER_MIX := 4
 
 ## transformer: fine-tune the pruned e5 for NER on the recipe without its dev splits, into build/transformer (checkpoints; rerun to resume; about 1.2 h on one core)
 transformer: build/e5/pruned/keep_ids.npy
-	$(TRAIN_VENV)/bin/python scripts/train_transformer.py --recipe $(RECIPE) --data-root $(SHARED) \
+	$(TRAIN_VENV)/bin/python scripts/train_transformer.py --recipe $(GOLD_RECIPE) --data-root $(SHARED) \
 		--encoder build/e5/pruned --out build/transformer $(TRANSFORMER_OPTIONS)
 
 ## transformer-ship: score weights of build/transformer on the dev splits with build/model-dev, then copy it into the package

@@ -10,7 +10,8 @@ map that renames a type, or turns it into ``O`` where a corpus's notion of it wo
 the model something else than the others do.
 
 A *recipe* is a JSON file listing corpora, paths relative to a base folder (``../shared``
-for the project's recipes in ``data/recipes/``)::
+for the project's recipes in ``data/recipes/``), or, when they start with ``./`` or
+``../``, to the recipe's own folder (the project's silver labels, ``data/silver/``)::
 
     {"corpora": [
       {"name": "anercorp", "train": "data/ner/anercorp/train.txt", "dev_fraction": 0.1},
@@ -178,7 +179,8 @@ class Corpus:
     ) -> Corpus:
         """Read a recipe entry; ``where`` names it in errors.
 
-        ``train`` and ``dev`` are relative to ``base``, ``not_names`` to ``lists``.
+        ``train`` and ``dev`` are relative to ``base`` (or, written as ``./…`` or
+        ``../…``, to ``lists``), ``not_names`` to ``lists``.
         """
         keys = {"name", "train", "dev", "dev_fraction", "relabel", "not_names"}
         if set(entry) - keys or "train" not in entry:
@@ -193,15 +195,20 @@ class Corpus:
         fraction = entry.get("dev_fraction", 0.1)
         if not isinstance(fraction, int | float) or not 0 <= fraction <= 1:
             raise ConfigError(f"{where}: dev_fraction must be between 0 and 1, got {fraction!r}")
-        train = base / entry["train"]
+        train = _data_path(entry["train"], base, lists)
         return cls(
             name=str(entry.get("name", train.parent.name)),
             train=train,
-            dev=base / entry["dev"] if entry.get("dev") else None,
+            dev=_data_path(entry["dev"], base, lists) if entry.get("dev") else None,
             dev_fraction=float(fraction),
             relabel=relabel,
             not_names=lists / entry["not_names"] if entry.get("not_names") else None,
         )
+
+
+def _data_path(path: str, base: Path, lists: Path) -> Path:
+    """``path`` under ``base``, or under ``lists`` (the recipe's folder) if it starts with a dot."""
+    return (lists if path.startswith(("./", "../")) else base) / path
 
 
 def read_recipe(path: str | os.PathLike[str], base: str | os.PathLike[str]) -> list[Corpus]:

@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--sentences", type=int, default=8000)
     parser.add_argument("--stride", type=int, default=7, help="one article in this many")
-    parser.add_argument("--recipe", type=Path, default=Path("data/recipes/default.json"))
+    parser.add_argument("--recipe", type=Path, default=Path("data/recipes/gold.json"))
     parser.add_argument("--out", type=Path, required=True, help="silver CoNLL file")
     parser.add_argument("--recipe-out", type=Path, help="recipe: --recipe plus the silver")
     args = parser.parse_args()

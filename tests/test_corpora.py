@@ -86,6 +86,18 @@ def test_recipe_paths_are_relative_to_the_base_and_round_trip(tmp_path: Path) ->
     assert again == corpora
 
 
+def test_recipe_paths_with_a_dot_are_relative_to_the_recipe(tmp_path: Path) -> None:
+    recipe = tmp_path / "recipes" / "recipe.json"
+    recipe.parent.mkdir()
+    recipe.write_text(
+        '{"corpora": [{"name": "s", "train": "../silver/s.conll"}, {"train": "./t/x.txt"}]}',
+        encoding="utf-8",
+    )
+    corpora = read_recipe(recipe, tmp_path / "shared")
+    assert corpora[0].train == tmp_path / "recipes" / "../silver/s.conll"
+    assert corpora[1].train == tmp_path / "recipes" / "t/x.txt"
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
