@@ -305,11 +305,11 @@ class FeatureExtractor:
             before: dict[tuple[str, str], int] = {}
             after: dict[tuple[str, str], int] = {}
             for attribute, row in crf.attributes.items():
-                for prefix, table in (("-1s|s=", before), ("s|+1s=", after)):
-                    if attribute.startswith(prefix):
-                        left, bar, right = attribute[len(prefix) :].partition("|")
-                        if bar:
-                            table[(left, right)] = row
+                if attribute.startswith(("-1s|s=", "s|+1s=")):  # one test for both
+                    table = before if attribute[0] == "-" else after
+                    left, bar, right = attribute[6:].partition("|")
+                    if bar:
+                        table[(left, right)] = row
             self._bigrams = (crf, before, after)
         return self._bigrams[1], self._bigrams[2]
 

@@ -211,6 +211,8 @@ class CRFBackend:
         # A fine-tuned transformer's log-probabilities, weighted, join the sum (backend
         # "transformer"; transformer.py): imported here only, its runtime is an extra.
         self.transformer: Any = None
+        self.transformer_mix = 0.0
+        """The weight of the transformer's scores in the sum (0.0 without one)."""
         if transformer is not None:
             from arabic_ner.transformer import TransformerScorer
 
@@ -221,7 +223,7 @@ class CRFBackend:
                     f"{Path(transformer) / 'meta.json'} does not give the weight of the "
                     "transformer's scores ('mix'); re-export it with scripts/train_transformer.py"
                 )
-            self._transformer_mix = float(mix)
+            self.transformer_mix = float(mix)
             # What load_backend("transformer", path) takes to load it again (in a worker).
             self.crf_path, self.path = self.path, Path(transformer)
 
@@ -261,7 +263,7 @@ class CRFBackend:
             emissions += self._mix * self.neural.scores_flat(keys, self.features)
         if self.transformer is not None:
             encoded = self.transformer.log_probs(sentences)
-            emissions += self._transformer_mix * np.concatenate(encoded)
+            emissions += self.transformer_mix * np.concatenate(encoded)
         lengths = np.array([len(s) for s in sentences], dtype=np.intp)
         starts = np.zeros(len(lengths), dtype=np.intp)
         np.cumsum(lengths[:-1], out=starts[1:])

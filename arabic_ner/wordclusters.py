@@ -38,7 +38,8 @@ def read_clusters(
     (('k64', 'k256'), {'موسكو': ('3', '17')})
     """
     table: dict[str, tuple[str, ...]] = {}
-    ids: dict[str, str] = {}
+    # One tuple per distinct line of ids, checked once: stems share them.
+    known: dict[str, tuple[str, ...]] = {}
     with open(path, encoding="utf-8") as stream:
         header = stream.readline().rstrip("\n").split("\t")
         if not header[0].startswith("#"):
@@ -47,13 +48,17 @@ def read_clusters(
             )
         sizes = tuple(header[1:])
         for number, line in enumerate(stream, 2):
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) != len(sizes) + 1 or not all(p.isdigit() for p in parts[1:]):
-                raise DataFormatError(
-                    f"{path}:{number}: expected a stem and {len(sizes)} cluster ids, found {line!r}"
-                )
-            # One string object per id: the table holds a hundred thousand stems.
-            table[parts[0]] = tuple(ids.setdefault(p, p) for p in parts[1:])
+            stem, tab, rest = line.rstrip("\n").partition("\t")
+            ids = known.get(rest)
+            if ids is None:
+                ids = tuple(rest.split("\t"))
+                if not tab or len(ids) != len(sizes) or not all(i.isdigit() for i in ids):
+                    raise DataFormatError(
+                        f"{path}:{number}: expected a stem and {len(sizes)} cluster ids, "
+                        f"found {line!r}"
+                    )
+                known[rest] = ids
+            table[stem] = ids
     return sizes, table
 
 

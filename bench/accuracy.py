@@ -120,7 +120,7 @@ def main() -> None:
             # One transformer run per sentence for all the weights tried.
             shared = shared or _Memo(backend.transformer)
             backend.transformer = shared
-            labels[f"{id(backend)}"] = f"transformer@{backend._transformer_mix:g}"
+            labels[f"{id(backend)}"] = f"transformer@{backend.transformer_mix:g}"
             backends.append(backend)
     results: dict[str, dict[str, object]] = {}
     for corpus in corpora:
