@@ -103,9 +103,9 @@ $(VENV)/.installed-fuzz: pyproject.toml | $(BIN)/python
 fuzz: $(VENV)/.installed-fuzz
 	$(BIN)/python fuzz/fuzz_extract.py --seconds $(FUZZ_SECONDS)
 
-## bench: tokens/s (pipe, per paragraph, per sentence), latency, load time and peak RSS of this tree beside those of bench/BASELINE (see docs/benchmarks.md)
+## bench: tokens/s (pipe, per paragraph, per sentence), latency, load time and peak RSS of this tree (compiled loops on and off) beside the commits in bench/BASELINE (see docs/benchmarks.md; about 20 min)
 bench: $(VENV)/.installed
-	$(BIN)/python bench/compare_speed.py --runs 2
+	$(BIN)/python bench/compare_speed.py --runs 2 --numpy-loops
 
 ## bench-callgrind: instructions per token of a fixed workload under valgrind's callgrind, the stable figure (a few minutes)
 bench-callgrind: $(VENV)/.installed

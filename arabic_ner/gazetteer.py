@@ -48,13 +48,22 @@ class Gazetteer:
     """
 
     def __init__(self, entries: Mapping[str, Iterable[str]]) -> None:
-        self.entries: dict[str, frozenset[str]] = {
-            key: frozenset(types) for key, types in entries.items() if key
-        }
+        # Most entries have one of a few type sets: one object per distinct value, not one
+        # per entry (hundreds of thousands of entries; ~10 MiB per process).
+        sets: dict[frozenset[str], frozenset[str]] = {}
+        self.entries: dict[str, frozenset[str]] = {}
+        for key, types in entries.items():
+            if key:
+                kinds = frozenset(types)
+                self.entries[key] = sets.setdefault(kinds, kinds)
+        values: dict[tuple[int, frozenset[str]], tuple[tuple[int, str], ...]] = {}
         self._automaton = ahocorasick.Automaton()
         for key, types in self.entries.items():
             size = key.count(" ") + 1
-            self._automaton.add_word(f" {key} ", tuple((size, t) for t in sorted(types)))
+            value = values.get((size, types))
+            if value is None:
+                value = values[(size, types)] = tuple((size, t) for t in sorted(types))
+            self._automaton.add_word(f" {key} ", value)
         if self.entries:
             self._automaton.make_automaton()
 

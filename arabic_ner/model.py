@@ -191,7 +191,9 @@ class CRFBackend:
         self.neural: NeuralTagger | None = None
         self.decoder = self.crf
         if use_neural:
-            self.neural = NeuralTagger(self.path / NEURAL_FILE, labels=self.labels)
+            self.neural = NeuralTagger(
+                self.path / NEURAL_FILE, labels=self.labels, strings=self.crf.attributes
+            )
             self.features.share_own = True
             mix = self.meta.get("neural", {}).get("mix")
             if not isinstance(mix, int | float):

@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,12 @@ class NeuralTagger:
     (the same labels in another order, the CRF's), scores come in that order.
     """
 
-    def __init__(self, path: str | os.PathLike[str], labels: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        labels: Sequence[str] | None = None,
+        strings: Mapping[str, object] | None = None,
+    ) -> None:
         self.path = Path(path)
         try:
             with open(self.path, "rb") as stream, np.load(stream, allow_pickle=False) as data:
@@ -172,7 +177,12 @@ class NeuralTagger:
             arrays["out_bias"] = arrays["out_bias"][order]
             arrays["transitions"] = arrays["transitions"][np.ix_(order, order)]
             self.labels = tuple(labels)
-        self.feature_ids = {str(f): i for i, f in enumerate(arrays["features"])}
+        # A feature string that is also a key of ``strings`` (the CRF's attributes: most
+        # are) is kept once, as that key: 80,000 strings, several MiB per process.
+        same = {key: key for key in strings} if strings else {}
+        names: list[str] = arrays["features"].tolist()
+        self.feature_ids = {same.get(name, name): i for i, name in enumerate(names)}
+        del same
         self.char_ids = {c: i + 2 for i, c in enumerate(str(arrays["chars"]))}
         weights = {
             k: v.astype(DTYPE)

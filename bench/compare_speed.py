@@ -1,17 +1,17 @@
-"""Run ``bench/speed.py`` for this tree and for an earlier commit, and print both side by side.
+"""Run ``bench/speed.py`` for this tree and for earlier commits, and print them side by side.
 
-A change to the default model must not make it slower than the model it replaces, and
-timings on a shared machine drift from minute to minute: so both are measured in the same
-run, alternating, each in its own process. The earlier commit is checked out with
-``git worktree`` under ``build/`` (its code and its shipped model) and measured by this
-tree's ``bench/speed.py`` (so both get the same figures, measured the same way; it uses
-only what both packages have), with the same interpreter and the same input (other
-options go to both speed.py runs); ``--baseline``
-names it (default: the commit in ``bench/BASELINE``, the last one before the default
-model was trained on all the gold).
-``make bench`` runs this::
+A change to the default model or to the tagging code must not make it slower than what
+it replaces, and timings on a shared machine drift from minute to minute: so all are
+measured in the same run, alternating, each in its own process. Each earlier commit is
+checked out with ``git worktree`` under ``build/`` (its code and its shipped model) and
+measured by this tree's ``bench/speed.py`` (so all get the same figures, measured the same
+way; it uses only what every package has), with the same interpreter and the same input
+(other options go to every speed.py run). ``--baseline`` names them (default: the commits
+in ``bench/BASELINE``: the default before it learned from all the gold, and the last
+commit before the compiled loops); ``--numpy-loops`` adds this tree with its compiled
+loops off, what an install without a C compiler runs. ``make bench`` runs this::
 
-    .venv/bin/python bench/compare_speed.py --runs 2
+    .venv/bin/python bench/compare_speed.py --runs 2 --numpy-loops
 """
 
 from __future__ import annotations
@@ -99,8 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument(
         "--baseline",
-        default=(ROOT / "bench" / "BASELINE").read_text("utf-8").split()[0],
-        help="git commit to compare with (default: the one in bench/BASELINE)",
+        action="append",
+        help="git commit to compare with; give it again to compare with several (default: "
+        "the commits in bench/BASELINE, one per line)",
     )
     parser.add_argument("--runs", type=int, default=1, help="alternating runs of each")
     parser.add_argument(
@@ -113,7 +114,13 @@ def main() -> None:
     if "--corpus" not in extra:  # the checkout under build/ has no ../shared beside it
         extra += ["--corpus", str(ROOT.parent / "shared/data/ner/anercorp/train.txt")]
 
-    trees = {"baseline": (checkout(args.baseline), {}), "this tree": (ROOT, {})}
+    baselines = args.baseline or [
+        line.split()[0]
+        for line in (ROOT / "bench" / "BASELINE").read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    trees: dict[str, tuple[Path, dict[str, str]]] = {ref: (checkout(ref), {}) for ref in baselines}
+    trees["this tree"] = (ROOT, {})
     if args.numpy_loops:
         trees["numpy loops"] = (ROOT, {"ARABIC_NER_NO_KERNELS": "1"})
     results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
@@ -121,7 +128,7 @@ def main() -> None:
         for name, (tree, env) in trees.items():
             print(f"run {run + 1}: {name} ({tree})", file=sys.stderr, flush=True)
             results[name].append(run_speed(tree, extra, env))
-    print(f"baseline: {args.baseline}; {args.runs} run(s) each, alternating; range over runs")
+    print(f"baselines: {', '.join(baselines)}; {args.runs} run(s) each, alternating; ranges")
     print(f"{'figure':<36}" + "".join(f"{name:>22}" for name in trees))
     for figure in FIGURES:
         cells = []
