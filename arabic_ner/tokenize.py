@@ -79,7 +79,8 @@ _TOKEN = regex.compile(
     r"|(?P<FOREIGN>[[\p{L}\p{M}]--[\p{scx=Arabic}]]+(?:['’-][[\p{L}\p{M}]--[\p{scx=Arabic}]]+)*)"
     r"|(?P<PUNCT>\S)"
 )
-_KINDS = {kind.value: kind for kind in TokenKind}
+_KINDS: dict[str | None, TokenKind] = {kind.value: kind for kind in TokenKind}
+_new_tuple = tuple.__new__
 _SENTENCE_END = frozenset(".!?؟…۔")
 
 
@@ -91,14 +92,22 @@ def tokens_of(normalized: Normalized) -> Iterator[Token]:
     ['قالَ', 'بوتين', ':', '30', '%']
     """
     matches = list(_TOKEN.finditer(normalized.text))
+    spans = [m.span() for m in matches]
     original = normalized.original
-    places = normalized.spans_to_original(m.span() for m in matches)
-    for match, (start, end) in zip(matches, places, strict=True):
-        norm_start, norm_end = match.span()
-        kind = match.lastgroup
-        assert kind is not None
-        yield Token(
-            original[start:end], start, end, match.group(), norm_start, norm_end, _KINDS[kind]
+    places = spans if normalized.alignment.is_identity else normalized.spans_to_original(spans)
+    for match, (norm_start, norm_end), (start, end) in zip(matches, spans, places, strict=True):
+        # tuple.__new__ is what Token(...) calls, less a Python-level frame per token.
+        yield _new_tuple(
+            Token,
+            (
+                original[start:end],
+                start,
+                end,
+                match.group(),
+                norm_start,
+                norm_end,
+                _KINDS[match.lastgroup],
+            ),
         )
 
 
