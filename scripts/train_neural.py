@@ -37,7 +37,7 @@ from arabic_ner.corpora import Corpus
 from arabic_ner.crf import LinearChainCRF
 from arabic_ner.manifest import write_manifest
 from arabic_ner.model import CRFBackend
-from arabic_ner.neural import NEURAL_FILE, NeuralTagger, char_ids_of
+from arabic_ner.neural import NEURAL_FILE, NeuralTagger, char_ids_of, write_weights
 from arabic_ner.scoring import score
 from arabic_ner.train import build_resources, gold_tokens, jackknifed_features
 
@@ -289,7 +289,7 @@ def fit(train: Sequence[Sentence], model: Path, args: argparse.Namespace) -> Non
     meta_path = model / "meta.json"
     meta = json.loads(meta_path.read_text("utf-8"))
     net, arrays = train_net(train, meta, args)
-    np.savez_compressed(model / NEURAL_FILE, **arrays)
+    write_weights(model / NEURAL_FILE, arrays)
     write_manifest(model)
     difference = check_numpy(net, model, train[:64])
     print(f"largest difference between torch and numpy scores: {difference:.2e}")

@@ -361,7 +361,7 @@ def _children(pid: int) -> list[int]:
 def test_a_killed_cli_worker_stops_the_run_with_an_error_and_resume_finishes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    size = 3000
+    size = 20_000  # a run of some seconds, so that a worker can be killed mid-run
     rows = [{"id": f"d{i}", "text": TEXTS[i % len(TEXTS)]} for i in range(size)]
     data = write_jsonl(tmp_path / "in.jsonl", rows)
     out = tmp_path / "out.jsonl"
