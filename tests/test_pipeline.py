@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,3 +238,32 @@ def test_a_name_stops_before_the_weekday_after_it(nlp: Pipeline) -> None:
     assert [(e.type.value, e.text) for e in found][-2:] == [("LOC", "موسكو"), ("DATE", "الخميس")]
     only_places = arabic_ner.load(types={"LOC"})("وصل بوتين الى موسكو الخميس")
     assert [e.text for e in only_places] == ["موسكو"]
+
+
+def test_the_garbage_collector_is_paused_only_while_a_batch_is_tagged() -> None:
+    nlp = arabic_ner.load()
+    seen: list[bool] = []
+    tag = nlp.backend.tag
+
+    def spy(sentences: Any) -> Any:
+        seen.append(gc.isenabled())
+        return tag(sentences)
+
+    nlp.backend.tag = spy  # type: ignore[method-assign]
+    assert gc.isenabled()
+    assert [e.text for e in nlp("وصل بوتين الى موسكو")] == ["بوتين", "موسكو"]
+    assert seen == [False] and gc.isenabled()  # paused inside, on again after
+    gc.disable()  # a program that turned it off keeps it off
+    try:
+        list(nlp.pipe(["وصل بوتين الى موسكو"] * 3))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    def broken(sentences: Any) -> Any:
+        raise RuntimeError("tagger failed")
+
+    nlp.backend.tag = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="tagger failed"):
+        nlp("وصل بوتين الى موسكو")
+    assert gc.isenabled()  # and on again after an error
