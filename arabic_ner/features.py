@@ -400,7 +400,7 @@ class FeatureExtractor:
         type_ids = self._type_ids
         keys = [key for sentence in sentences for key in sentence]
         found: list[int | None] = (
-            [type_ids.get(key) for key in keys] if self._table_crf is crf else [None]
+            list(map(type_ids.get, keys)) if self._table_crf is crf else [None]
         )
         if None in found:
             new = list(dict.fromkeys(k for k in keys if k not in type_ids))
@@ -412,7 +412,7 @@ class FeatureExtractor:
                 self._reset_table(crf)
                 new = list(dict.fromkeys(keys))
             self._add_types(new, crf)
-            found = [type_ids[key] for key in keys]
+            found = list(map(type_ids.__getitem__, keys))
         ids = cast(list[int], found)  # no None left
         lengths = np.array([len(s) for s in sentences], dtype=np.intp)
         # Each token's place in its sentence, from the start and from the end.
@@ -429,7 +429,7 @@ class FeatureExtractor:
         scores[position < 2] += self._table_bos
         scores[left < 2] += self._table_eos
         all_stems = self._stems
-        stems = [all_stems[i] for i in ids]
+        stems = list(map(all_stems.__getitem__, ids))
         positions: list[int] = []
         rows: list[int] = []
         before, after = self._bigram_rows(crf)

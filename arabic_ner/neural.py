@@ -37,7 +37,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -323,9 +323,14 @@ class NeuralTagger:
             self._types.clear()
             self._stems.clear()
             self._inputs = np.zeros((0, self._inputs.shape[1]), dtype=DTYPE)
-        new = list(dict.fromkeys(k for ks in keys for k in ks if k not in self._types))
-        if new:
-            self._add_types(new, features)
+        # Each token's word type, looked up once: a tenth of tagging was the same lookups
+        # done twice (new types, then their ids).
+        flat = [k for ks in keys for k in ks]
+        found = list(map(self._types.get, flat))
+        if None in found:
+            self._add_types(list(dict.fromkeys(k for k in flat if k not in self._types)), features)
+            found = list(map(self._types.__getitem__, flat))
+        ids = cast(list[int], found)  # no None left
         lengths = [len(k) for k in keys]
         starts = np.cumsum([0, *lengths[:-1]]).tolist()
         result = np.empty((sum(lengths), len(self.labels)), dtype=np.float64)
@@ -338,16 +343,22 @@ class NeuralTagger:
             size += lengths[i]
             if size >= GROUP_TOKENS or n == len(order) - 1:
                 rows = np.concatenate([np.arange(starts[j], starts[j] + lengths[j]) for j in group])
-                result[rows] = self._group_scores([keys[j] for j in group], features)
+                group_ids = [i for j in group for i in ids[starts[j] : starts[j] + lengths[j]]]
+                result[rows] = self._group_scores(
+                    group_ids, [lengths[j] for j in group], features
+                )
                 group, size = [], 0
         return result
 
     def _group_scores(
-        self, keys: list[list[tuple[str, TokenKind]]], features: FeatureExtractor
+        self, ids: list[int], sentence_lengths: list[int], features: FeatureExtractor
     ) -> FloatArray:
-        """Scores of sentences sorted longest first, laid end to end in one array."""
-        ids = [self._types[k] for sentence in keys for k in sentence]
-        lengths = np.array([len(k) for k in keys], dtype=np.intp)
+        """Scores of sentences sorted longest first, laid end to end in one array.
+
+        ``ids`` are the tokens' word types (rows of the input cache), all the sentences'
+        one after another.
+        """
+        lengths = np.array(sentence_lengths, dtype=np.intp)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
         # The input gates are linear in the input: those of each word type in the group
         # are computed once, and those of the list matches a token is in are added.
@@ -355,7 +366,7 @@ class NeuralTagger:
         type_inputs = self._inputs[types]
         hit_tokens: list[int] = []
         hit_features: list[int] = []
-        stems = [self._stems[i] for i in ids]
+        stems = list(map(self._stems.__getitem__, ids))
         for start, end in zip(starts.tolist(), (starts + lengths).tolist(), strict=True):
             for position, token_hits in enumerate(features.list_hits(stems[start:end])):
                 for hit in token_hits:
