@@ -344,9 +344,7 @@ class NeuralTagger:
             if size >= GROUP_TOKENS or n == len(order) - 1:
                 rows = np.concatenate([np.arange(starts[j], starts[j] + lengths[j]) for j in group])
                 group_ids = [i for j in group for i in ids[starts[j] : starts[j] + lengths[j]]]
-                result[rows] = self._group_scores(
-                    group_ids, [lengths[j] for j in group], features
-                )
+                result[rows] = self._group_scores(group_ids, [lengths[j] for j in group], features)
                 group, size = [], 0
         return result
 
