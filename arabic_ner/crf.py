@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -203,10 +204,8 @@ class LinearChainCRF:
         fast = kernels.module()
         if fast is not None:
             fast.viterbi(emissions, self._transitions(), starts, lengths, best)
-        elif len(lengths):
-            paths = self._viterbi_numpy(_split(emissions, starts, lengths))
-            for start, path in zip(starts.tolist(), paths, strict=True):
-                best[start : start + len(path)] = path
+        else:
+            _each_sentence(self._viterbi_numpy, emissions, starts, lengths, best)
         return best
 
     def marginals_flat(
@@ -222,10 +221,8 @@ class LinearChainCRF:
         fast = kernels.module()
         if fast is not None:
             fast.marginals(emissions, self._transitions(), starts, lengths, out)
-        elif len(lengths):
-            parts = self._marginals_numpy(_split(emissions, starts, lengths))
-            for start, part in zip(starts.tolist(), parts, strict=True):
-                out[start : start + len(part)] = part
+        else:
+            _each_sentence(self._marginals_numpy, emissions, starts, lengths, out)
         return out
 
     def _transitions(self) -> FloatArray:
@@ -290,8 +287,21 @@ def _flat(emissions: Sequence[FloatArray]) -> tuple[FloatArray, IntArray, IntArr
     return flat, starts, lengths
 
 
-def _split(emissions: FloatArray, starts: IntArray, lengths: IntArray) -> list[FloatArray]:
-    return [emissions[a : a + n] for a, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
+def _each_sentence(
+    batch: Callable[[list[FloatArray]], Sequence[Sequence[float] | FloatArray]],
+    emissions: FloatArray,
+    starts: IntArray,
+    lengths: IntArray,
+    out: npt.NDArray[Any],
+) -> None:
+    """Run the numpy ``batch`` over the sentences laid end to end in ``emissions``, and
+    write each sentence's result into its rows of ``out`` (the compiled loops' layout)."""
+    if not len(lengths):
+        return
+    spans = list(zip(starts.tolist(), lengths.tolist(), strict=True))
+    results = batch([emissions[start : start + n] for start, n in spans])
+    for (start, n), result in zip(spans, results, strict=True):
+        out[start : start + n] = result
 
 
 def _pad(emissions: Sequence[FloatArray]) -> tuple[FloatArray, IntArray, int]:

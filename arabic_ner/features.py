@@ -423,11 +423,15 @@ class FeatureExtractor:
         left = np.repeat(lengths, lengths) - 1 - position
         stacked = self._table[ids]  # (tokens, 5 slots: own, -2, -1, +1, +2, labels)
         scores: FloatArray = stacked[:, 0].copy()
-        for slot, offset, room in ((2, -1, position), (3, 1, left), (1, -2, position)):
+        # Features shown as a neighbour, added in the order of the one-sentence sums.
+        for slot, offset, room in (
+            (2, -1, position),
+            (3, 1, left),
+            (1, -2, position),
+            (4, 2, left),
+        ):
             at = np.flatnonzero(room >= abs(offset))
-            scores[at] += stacked[at + offset, slot]  # features shown as a neighbour
-        at = np.flatnonzero(left >= 2)
-        scores[at] += stacked[at + 2, 4]
+            scores[at] += stacked[at + offset, slot]
         scores[position < 2] += self._table_bos
         scores[left < 2] += self._table_eos
         all_stems = self._stems

@@ -94,7 +94,7 @@ def tokens_of(normalized: Normalized) -> Iterator[Token]:
     matches = list(_TOKEN.finditer(normalized.text))
     spans = [m.span() for m in matches]
     original = normalized.original
-    places = spans if normalized.alignment.is_identity else normalized.spans_to_original(spans)
+    places = normalized.spans_to_original(spans)
     for match, (norm_start, norm_end), (start, end) in zip(matches, spans, places, strict=True):
         # tuple.__new__ is what Token(...) calls, less a Python-level frame per token.
         yield _new_tuple(
