@@ -193,7 +193,10 @@ class CRFBackend:
         self.decoder = self.crf
         if use_neural:
             self.neural = NeuralTagger(
-                self.path / NEURAL_FILE, labels=self.labels, strings=self.crf.attributes
+                self.path / NEURAL_FILE,
+                labels=self.labels,
+                strings=self.crf.attributes,
+                words=clusters,
             )
             self.features.share_own = True
             mix = self.meta.get("neural", {}).get("mix")

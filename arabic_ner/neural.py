@@ -22,11 +22,15 @@ The weights are one ``neural.npz`` file (no pickles) in the model folder:
 ``char_vectors``    (chars, C)
 ``conv_weight``     (K, C, width) and ``conv_bias`` (K): the CNN, max-pooled and
                     rectified
-``{f,b}_w_ih``      (4H, F + K), ``{f,b}_w_hh`` (4H, H), ``{f,b}_bias`` (4H): the
+``{f,b}_w_ih``      (4H, F + V + K), ``{f,b}_w_hh`` (4H, H), ``{f,b}_bias`` (4H): the
                     forward and backward LSTM, gates in torch's order (i, f, g, o)
 ``out_weight``      (labels, 2H) and ``out_bias`` (labels): label scores
 ``transitions``     (labels, labels) label-to-label scores
 ``labels``          the labels, in the order of the scores
+``vector_words``    optional: stems that have a word vector, a row each
+``word_vectors``    (words, V) word2vec vectors learned from unlabeled news (fixed in
+                    training; ``scripts/build_clusters.py``), looked up by stem, then
+                    by word; a word without one reads zeros. Without these two, V = 0
 ==================  ==============================================================
 """
 
@@ -52,7 +56,8 @@ __all__ = ["MAX_WORD_CHARS", "NEURAL_FILE", "NeuralTagger", "char_ids_of", "writ
 NEURAL_FILE = "neural.npz"
 MAX_WORD_CHARS = 24  # letters of a word the CNN reads (with its boundary marks)
 GROUP_TOKENS = 4096  # tokens run together: bounds the working arrays (a few MB)
-# Word types kept before the cache is emptied (between batches): 0.75 KiB each.
+# Word types kept before the cache is emptied (between batches): 0.75 KiB each (and 8 bytes
+# more with word vectors).
 _CACHE_LIMIT = 50_000
 _ARRAYS = (
     "features",
@@ -72,6 +77,7 @@ _ARRAYS = (
     "transitions",
     "labels",
 )
+_VECTOR_ARRAYS = ("vector_words", "word_vectors")
 
 # Computed in double precision although trained in single: the last bits of a float32
 # matrix product depend on how many rows it has, that is on which sentences share a
@@ -106,6 +112,14 @@ def _check_arrays(arrays: dict[str, npt.NDArray[Any]]) -> None:
     gates, inputs = _shape(arrays, "f_w_ih", 2)
     hidden = gates // 4
     n_labels = len(arrays["labels"])
+    if ("word_vectors" in arrays) != ("vector_words" in arrays):
+        raise ValueError("vector_words and word_vectors come together: one of them is missing")
+    n_vectors, vector_width = (
+        _shape(arrays, "word_vectors", 2) if "word_vectors" in arrays else (0, 0)
+    )
+    if n_vectors and arrays["vector_words"].dtype.kind != "U":
+        raise ValueError("vector_words must hold strings")
+    width += vector_width  # the LSTM's input: the features' sum, the word vector, the CNN
     expected = {
         "features": (n_features,),
         "chars": (),
@@ -122,6 +136,8 @@ def _check_arrays(arrays: dict[str, npt.NDArray[Any]]) -> None:
         "transitions": (n_labels, n_labels),
         "labels": (n_labels,),
     }
+    if "word_vectors" in arrays:
+        expected["vector_words"] = (n_vectors,)
     for name, shape in expected.items():
         if arrays[name].shape != shape:
             raise ValueError(f"{name} has shape {arrays[name].shape}, expected {shape}")
@@ -166,6 +182,8 @@ class NeuralTagger:
     :meth:`scores` needs the :class:`FeatureExtractor` of the model it was trained with,
     for the features of each word and the list matches of each sentence. With ``labels``
     (the same labels in another order, the CRF's), scores come in that order.
+    ``strings`` and ``words`` (the CRF's attribute names, the word clusters' stems) only
+    save memory: feature strings and vector stems equal to their keys are kept once.
     """
 
     def __init__(
@@ -173,11 +191,13 @@ class NeuralTagger:
         path: str | os.PathLike[str],
         labels: Sequence[str] | None = None,
         strings: Mapping[str, object] | None = None,
+        words: Mapping[str, object] | None = None,
     ) -> None:
         self.path = Path(path)
         try:
             with open(self.path, "rb") as stream, np.load(stream, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in _ARRAYS}
+                arrays.update((name, data[name]) for name in _VECTOR_ARRAYS if name in data.files)
             _check_arrays(arrays)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             raise ModelError(
@@ -203,10 +223,22 @@ class NeuralTagger:
         self.feature_ids = {same.get(name, name): i for i, name in enumerate(names)}
         del same
         self.char_ids = {c: i + 2 for i, c in enumerate(str(arrays["chars"]))}
+        # Word vectors: kept as stored (half precision) with a row of zeros at the end for
+        # words without one, and widened when a group's gates are computed. A stem that is
+        # also a key of ``words`` (the word clusters' table) is kept once, as that key.
+        vectors = arrays.get("word_vectors", np.zeros((0, 0), dtype=np.float16))
+        self._vector_width = vectors.shape[1]  # 0: a model without word vectors
+        self._word_vectors: FloatArray = np.concatenate(
+            [vectors, np.zeros((1, self._vector_width), dtype=vectors.dtype)]
+        )
+        stems: list[str] = arrays["vector_words"].tolist() if len(vectors) else []
+        same = {key: key for key in words} if words and stems else {}
+        self._vector_rows = {same.get(stem, stem): i for i, stem in enumerate(stems)}
+        del same, stems
         weights = {
             k: v.astype(DTYPE)
             for k, v in arrays.items()
-            if v.dtype.kind == "f" and k != "feature_vectors"
+            if v.dtype.kind == "f" and k not in ("feature_vectors", "word_vectors")
         }
         self.transitions = weights["transitions"]
         hidden = weights["f_w_hh"].shape[1]
@@ -217,21 +249,29 @@ class NeuralTagger:
         half = np.full(4 * hidden, 0.5, dtype=DTYPE)
         half[3 * hidden :] = 1.0
         ifog = np.r_[0 : 2 * hidden, 3 * hidden : 4 * hidden, 2 * hidden : 3 * hidden]
-        self._directions = [
-            (
-                (weights[f"{d}_w_ih"][ifog] * half[:, None]).T.copy(),  # (F + K, 4H)
-                np.ascontiguousarray(weights[f"{d}_w_hh"][ifog].T * half),  # (H, 4H)
-                weights[f"{d}_bias"][ifog] * half,
-                weights["out_weight"][:, k * hidden : (k + 1) * hidden].T.copy(),  # (H, labels)
-            )
-            for k, d in enumerate("fb")
-        ]
-        self._out_bias = weights["out_bias"]
         # Kept as stored (single precision, as trained: half the memory of the largest
         # array in double); rows are widened to double when gathered, which gives the very
         # same sums.
         self._feature_vectors = arrays["feature_vectors"]
         self._width = self._feature_vectors.shape[1]
+        # The input's columns: feature sum (F), word vector (V), CNN (K). A type's cached
+        # input leaves its word vector out (V doubles fewer per type); the vectors of a
+        # group's types are multiplied apart, by the V rows of w_ih.
+        f, v = self._width, self._vector_width
+        cached = np.r_[0:f, f + v : weights["f_w_ih"].shape[1]]
+        self._directions: list[tuple[FloatArray, ...]] = []
+        for k, d in enumerate("fb"):
+            w_ih = (weights[f"{d}_w_ih"][ifog] * half[:, None]).T  # (F + V + K, 4H)
+            self._directions.append(
+                (
+                    w_ih[cached].copy(),  # (F + K, 4H)
+                    w_ih[f : f + v].copy(),  # (V, 4H)
+                    np.ascontiguousarray(weights[f"{d}_w_hh"][ifog].T * half),  # (H, 4H)
+                    weights[f"{d}_bias"][ifog] * half,
+                    weights["out_weight"][:, k * hidden : (k + 1) * hidden].T.copy(),  # (H, labels)
+                )
+            )
+        self._out_bias = weights["out_bias"]
         self._conv_width = weights["conv_weight"].shape[2]
         # The convolution is linear in the character vectors: what each character adds to
         # the K outputs from each place in the window is one table per place, (chars, K).
@@ -240,10 +280,12 @@ class NeuralTagger:
             for k in range(self._conv_width)
         ]
         self._conv_bias = weights["conv_bias"]
-        # The input vector of each word type seen (feature sum, then CNN output), by row.
+        # The input vector of each word type seen (feature sum, then CNN output), by row,
+        # and the row of its word vector (the last, of zeros, if it has none).
         self._types: dict[tuple[str, TokenKind], int] = {}
         self._stems: list[str] = []
         self._inputs: FloatArray = np.zeros((0, self._width + len(self._conv_bias)), dtype=DTYPE)
+        self._type_vectors = np.zeros(0, dtype=np.intp)
 
     def __repr__(self) -> str:
         return f"NeuralTagger({str(self.path)!r})"
@@ -279,14 +321,21 @@ class NeuralTagger:
             )
             room[:first] = self._inputs[:first]
             self._inputs = room
+            self._type_vectors = np.resize(self._type_vectors, len(room))
         rows = self._inputs[first : first + len(keys)]  # a view: filled in place
         rows[:] = 0.0
         get = self.feature_ids.get
+        vector_of = self._vector_rows.get
+        none = len(self._word_vectors) - 1  # the row of zeros
         filled: list[int] = []
         starts: list[int] = []
         ids: list[int] = []
+        vector_rows: list[int] = []
         for row, key in enumerate(keys):
             stem, own = features.own_features(*key)
+            if self._vector_width:  # the stem's vector, else the word's
+                found = vector_of(stem)
+                vector_rows.append(found if found is not None else vector_of(key[0], none))
             start = len(ids)
             ids.extend(i for i in map(get, own) if i is not None)
             if len(ids) > start:
@@ -297,6 +346,8 @@ class NeuralTagger:
         if ids:  # each type's vectors summed on their own, in order, in one numpy call
             vectors = self._feature_vectors[ids].astype(DTYPE)
             rows[filled, : self._width] = np.add.reduceat(vectors, starts)
+        if vector_rows:
+            self._type_vectors[first : first + len(keys)] = vector_rows
         rows[:, self._width :] = self._char_vectors_of([word for word, _ in keys])
 
     def scores(
@@ -323,6 +374,7 @@ class NeuralTagger:
             self._types.clear()
             self._stems.clear()
             self._inputs = np.zeros((0, self._inputs.shape[1]), dtype=DTYPE)
+            self._type_vectors = np.zeros(0, dtype=np.intp)
         # Each token's word type, looked up once: a tenth of tagging was the same lookups
         # done twice (new types, then their ids).
         flat = [k for ks in keys for k in ks]
@@ -372,9 +424,15 @@ class NeuralTagger:
                     if feature is not None:
                         hit_tokens.append(start + position)
                         hit_features.append(feature)
+        type_vectors = None
+        if self._vector_width:
+            type_vectors = self._word_vectors[self._type_vectors[types]].astype(DTYPE)
         out: FloatArray = np.zeros((len(ids), len(self.labels)), dtype=DTYPE) + self._out_bias
-        for direction, (w_ih, w_hh, bias, w_out) in enumerate(self._directions):
-            gates = (type_inputs @ w_ih + bias)[inverse]
+        for direction, (w_ih, w_vectors, w_hh, bias, w_out) in enumerate(self._directions):
+            type_gates = type_inputs @ w_ih + bias
+            if type_vectors is not None:
+                type_gates += type_vectors @ w_vectors
+            gates = type_gates[inverse]
             if hit_tokens:
                 hit_vectors = self._feature_vectors[hit_features].astype(DTYPE)
                 kernels.add_rows(gates, hit_tokens, hit_vectors @ w_ih[: self._width])

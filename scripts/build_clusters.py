@@ -19,6 +19,10 @@ other ``--corpora``) so that a run that stops loses only the step it was in:
 2. ``vectors.kv``: word2vec skip-gram vectors of the stems seen ``--min-count`` times.
 3. ``--out`` (``data/clusters/clusters.tsv``): a header line, then ``stem<TAB>id<TAB>id...``
    with one k-means cluster id per size in ``--sizes``, for every stem that has a vector.
+4. ``--vectors-out`` (``data/clusters/vectors.npz``): the vectors themselves, which the
+   BiLSTM reads beside its features (``scripts/train_neural.py --vectors``): reduced to
+   ``--vector-dim`` dimensions by PCA and stored in half precision (6 MB instead of 26),
+   arrays ``vector_words`` and ``word_vectors`` as ``neural.npz`` holds them.
 
 Needs ``gensim`` and ``scikit-learn`` (``pip install -e '.[vectors]'``; ``make clusters``
 does it in ``.venv-train``). The data are SaudiNewsNet (CC BY-NC-SA 4.0) and the ANT
@@ -38,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from arabic_ner.clitics import Lexicon, split_proclitic
+from arabic_ner.neural import write_weights
 from arabic_ner.tokenize import TokenKind, sentences, tokenize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,12 +150,31 @@ def write_clusters(vectors: Path, out: Path, args: argparse.Namespace) -> None:
     print(f"{out}: {len(wv.index_to_key):,} stems ({time.perf_counter() - started:.0f} s)")
 
 
+def write_vectors(vectors: Path, out: Path, args: argparse.Namespace) -> None:
+    """Step 4: the unit-length vectors, reduced by PCA, scaled and in half precision."""
+    from gensim.models import KeyedVectors
+    from sklearn.decomposition import PCA
+
+    wv = KeyedVectors.load(str(vectors))
+    matrix = wv.vectors / np.linalg.norm(wv.vectors, axis=1, keepdims=True)
+    reduced = PCA(n_components=args.vector_dim, random_state=args.seed).fit_transform(matrix)
+    reduced /= reduced.std() * 2  # values of about ±0.5, as the sums of learned features
+    out.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {"vector_words": np.array(wv.index_to_key), "word_vectors": reduced.astype(np.float16)}
+    write_weights(out, arrays)  # as neural.npz: the words deflated, the numbers stored
+    print(f"{out}: {len(wv.index_to_key):,} vectors of {args.vector_dim}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "clusters")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "clusters" / "clusters.tsv")
+    parser.add_argument(
+        "--vectors-out", type=Path, default=ROOT / "data" / "clusters" / "vectors.npz"
+    )
     parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--vector-dim", type=int, default=50, help="dimensions kept (PCA)")
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=5)
@@ -174,6 +198,7 @@ def main() -> None:
     if not vectors.exists():
         train_vectors(stems, vectors, args)
     write_clusters(vectors, args.out, args)
+    write_vectors(vectors, args.vectors_out, args)
 
 
 if __name__ == "__main__":

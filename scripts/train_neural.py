@@ -20,6 +20,7 @@ weights.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import time
@@ -58,7 +59,12 @@ def own(features: list[str]) -> list[str]:
 
 class Net(nn.Module):
     def __init__(
-        self, features: Sequence[str], n_chars: int, n_labels: int, args: argparse.Namespace
+        self,
+        features: Sequence[str],
+        n_chars: int,
+        n_labels: int,
+        args: argparse.Namespace,
+        word_vectors: np.ndarray | None = None,
     ):
         super().__init__()
         n_features = len(features)
@@ -69,8 +75,17 @@ class Net(nn.Module):
         self.features = nn.EmbeddingBag(n_features, args.feature_dim, mode="sum")
         self.chars = nn.Embedding(n_chars, args.char_dim, padding_idx=0)
         self.conv = nn.Conv1d(args.char_dim, args.kernels, 3, padding=1)
+        # Word vectors learned from unlabeled news, fixed: row 0 (zeros) for a word without one.
+        vector_width = 0 if word_vectors is None else word_vectors.shape[1]
+        self.vectors = None
+        if word_vectors is not None:
+            table = np.concatenate([np.zeros((1, vector_width)), word_vectors.astype(np.float32)])
+            self.vectors = nn.Embedding.from_pretrained(torch.tensor(table, dtype=torch.float32))
         self.lstm = nn.LSTM(
-            args.feature_dim + args.kernels, args.hidden, batch_first=True, bidirectional=True
+            args.feature_dim + vector_width + args.kernels,
+            args.hidden,
+            batch_first=True,
+            bidirectional=True,
         )
         self.out = nn.Linear(2 * args.hidden, n_labels)
         self.transitions = nn.Parameter(torch.zeros(n_labels, n_labels))
@@ -91,7 +106,10 @@ class Net(nn.Module):
         words = self.features(ids, offsets, per_sample_weights=weights)
         chars = self.conv(self.chars(batch["chars"]).transpose(1, 2))  # (tokens, K, len)
         chars = chars.masked_fill(~batch["char_mask"][:, None, :], float("-inf"))
-        x = torch.cat([words, chars.max(dim=2).values.relu()], dim=1)
+        parts = [words, chars.max(dim=2).values.relu()]
+        if self.vectors is not None:
+            parts.insert(1, self.vectors(batch["vector_ids"]))
+        x = torch.cat(parts, dim=1)
         lengths = batch["lengths"]
         x = pad_sequence(list(torch.split(x, lengths.tolist())), batch_first=True)
         packed = pack_padded_sequence(self.drop(x), lengths, batch_first=True, enforce_sorted=False)
@@ -113,40 +131,58 @@ class Net(nn.Module):
         return (torch.logsumexp(alpha, dim=1) - gold).sum()
 
 
+Encoded = tuple[list[list[int]], list[list[int]], list[int], list[int]]
+
+
 def encode(
     rows: Sequence[tuple[list[list[str]], Sentence]],
     feature_ids: dict[str, int],
     char_ids: dict[str, int],
     label_ids: dict[str, int],
-) -> list[tuple[list[list[int]], list[list[int]], list[int]]]:
+    vector_rows: dict[str, int] | None = None,
+) -> list[Encoded]:
+    """Feature ids, character ids, label ids and word vector rows (+1; 0: none) per token.
+
+    A token's vector is its stem's (the ``s=`` feature), else its word's, as
+    ``NeuralTagger`` looks it up.
+    """
     encoded = []
+    rows_of = vector_rows or {}
     for features, sentence in rows:
         tokens = gold_tokens(sentence.tokens)
         feats = [[feature_ids[f] for f in own(fs) if f in feature_ids] for fs in features]
         chars = [char_ids_of(t.norm, char_ids) for t in tokens]
-        encoded.append((feats, chars, [label_ids[tag] for tag in sentence.tags]))
+        vector_ids = []
+        for fs, token in zip(features, tokens, strict=True):
+            stem = next(f[2:] for f in fs if f.startswith("s="))  # every token has one
+            row = rows_of.get(stem)
+            vector_ids.append(1 + (row if row is not None else rows_of.get(token.norm, -1)))
+        encoded.append((feats, chars, [label_ids[tag] for tag in sentence.tags], vector_ids))
     return encoded
 
 
-def collate(batch: Sequence[tuple[list[list[int]], list[list[int]], list[int]]]) -> dict:
+def collate(batch: Sequence[Encoded]) -> dict:
     flat: list[int] = []
     offsets: list[int] = []
     chars: list[list[int]] = []
-    for feats, word_chars, _ in batch:
+    vector_ids: list[int] = []
+    for feats, word_chars, _, token_vector_ids in batch:
         for token in feats:
             offsets.append(len(flat))
             flat.extend(token)
         chars.extend(word_chars)
+        vector_ids.extend(token_vector_ids)
     longest = max(map(len, chars))
     char_tensor = torch.zeros((len(chars), longest), dtype=torch.long)
     for row, ids in enumerate(chars):
         char_tensor[row, : len(ids)] = torch.tensor(ids)
-    lengths = torch.tensor([len(tags) for _, _, tags in batch])
-    tags = pad_sequence([torch.tensor(tags) for _, _, tags in batch], batch_first=True)
+    lengths = torch.tensor([len(tags) for _, _, tags, _ in batch])
+    tags = pad_sequence([torch.tensor(tags) for _, _, tags, _ in batch], batch_first=True)
     return {
         "feature_ids": torch.tensor(flat, dtype=torch.long),
         "offsets": torch.tensor(offsets, dtype=torch.long),
         "chars": char_tensor,
+        "vector_ids": torch.tensor(vector_ids, dtype=torch.long),
         "char_mask": char_tensor != 0,
         "lengths": lengths,
         "tags": tags,
@@ -175,10 +211,19 @@ def train_net(
     char_ids = {c: i + 2 for i, c in enumerate(chars)}
     labels = sorted({tag for _, s in rows for tag in s.tags})
     label_ids = {label: i for i, label in enumerate(labels)}
-    data = encode(rows, feature_ids, char_ids, label_ids)
-    print(f"{len(data)} sentences, {len(features)} features, {len(chars)} characters")
+    vectors: dict[str, np.ndarray] = {}
+    if args.vectors is not None:
+        with np.load(args.vectors, allow_pickle=False) as stored:
+            vectors = {name: stored[name] for name in ("vector_words", "word_vectors")}
+    vector_rows = {w: i for i, w in enumerate(vectors["vector_words"].tolist())} if vectors else {}
+    data = encode(rows, feature_ids, char_ids, label_ids, vector_rows)
+    covered = sum(v > 0 for *_, vs in data for v in vs) / sum(len(d[3]) for d in data)
+    print(
+        f"{len(data)} sentences, {len(features)} features, {len(chars)} characters, "
+        f"{len(vector_rows)} word vectors ({covered:.1%} of the tokens have one)"
+    )
 
-    net = Net(features, len(chars) + 2, len(labels), args)
+    net = Net(features, len(chars) + 2, len(labels), args, vectors.get("word_vectors"))
     optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
     steps = args.epochs * -(-len(data) // args.batch)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
@@ -217,6 +262,7 @@ def train_net(
         "out_bias": state["out.bias"],
         "transitions": state["transitions"],
         "labels": np.array(labels),
+        **vectors,
     }
 
 
@@ -233,7 +279,11 @@ def check_numpy(net: Net, model: Path, sentences: Sequence[Sentence]) -> float:
         for ts, s in zip(tokens, sentences, strict=True)
     ]
     labels = {label: i for i, label in enumerate(tagger.labels)}
-    batch = collate(encode(rows, tagger.feature_ids, tagger.char_ids, labels))
+    vector_rows: dict[str, int] = {}
+    if net.vectors is not None:
+        with np.load(model / NEURAL_FILE, allow_pickle=False) as stored:
+            vector_rows = {w: i for i, w in enumerate(stored["vector_words"].tolist())}
+    batch = collate(encode(rows, tagger.feature_ids, tagger.char_ids, labels, vector_rows))
     with torch.no_grad():
         expected = net(batch).numpy()
     got = tagger.scores(tokens, backend.features)
@@ -296,6 +346,9 @@ def fit(train: Sequence[Sentence], model: Path, args: argparse.Namespace) -> Non
     if difference > 1e-3:
         raise SystemExit("numpy does not reproduce torch's scores")
     meta["neural"] = {"mix": args.mix, **{k: getattr(args, k) for k in HYPERPARAMETERS}}
+    if args.vectors is not None:
+        digest = hashlib.sha256(args.vectors.read_bytes()).hexdigest()
+        meta["neural"]["vectors"] = {"path": str(args.vectors), "sha256": digest}
     meta_path.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     write_manifest(model)
 
@@ -330,6 +383,13 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--word-dropout", type=float, default=0.25)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: reproducible)")
+    parser.add_argument(
+        "--vectors",
+        type=Path,
+        default=None,
+        help="word vectors to read beside the features (scripts/build_clusters.py writes "
+        "data/clusters/vectors.npz); stored in neural.npz",
+    )
 
 
 HYPERPARAMETERS = (

@@ -57,7 +57,7 @@ def test_lstm_equals_numpys() -> None:
     lengths = np.array(sorted(rng.integers(1, 60, 40), reverse=True), dtype=np.intp)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
     for backward in (False, True):
-        _, w_hh, _, _ = tagger._directions[int(backward)]
+        _, _, w_hh, _, _ = tagger._directions[int(backward)]
         gates = rng.normal(0, 2, (int(lengths.sum()), w_hh.shape[1]))
         fast = tagger._run(gates, w_hh, starts, lengths, backward=backward)
         with kernels.use_compiled(False):

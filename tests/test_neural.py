@@ -28,9 +28,13 @@ def crf() -> CRFBackend:
     return CRFBackend(default_model_path(), neural=False)
 
 
-def _write_random(path: Path, features: list[str], seed: int = 0) -> dict[str, np.ndarray]:
+def _write_random(
+    path: Path, features: list[str], seed: int = 0, vector_words: list[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Random weights; with ``vector_words``, a word vector (width 3) for each of them."""
     rng = np.random.default_rng(seed)
     f, c, k, h, n = 6, 5, 7, 4, len(LABELS)
+    v = 3 if vector_words is not None else 0
     chars = "^$ابتمنوسكيل"
 
     def normal(*shape: int) -> np.ndarray:
@@ -45,7 +49,7 @@ def _write_random(path: Path, features: list[str], seed: int = 0) -> dict[str, n
         "char_vectors": char_vectors,
         "conv_weight": normal(k, c, 3),
         "conv_bias": normal(k),
-        **{f"{d}_w_ih": normal(4 * h, f + k) for d in "fb"},
+        **{f"{d}_w_ih": normal(4 * h, f + v + k) for d in "fb"},
         **{f"{d}_w_hh": normal(4 * h, h) for d in "fb"},
         **{f"{d}_bias": normal(4 * h) for d in "fb"},
         "out_weight": normal(n, 2 * h),
@@ -53,6 +57,9 @@ def _write_random(path: Path, features: list[str], seed: int = 0) -> dict[str, n
         "transitions": normal(n, n),
         "labels": np.array(LABELS),
     }
+    if vector_words is not None:
+        arrays["vector_words"] = np.array(vector_words)
+        arrays["word_vectors"] = normal(len(vector_words), v).astype(np.float16)
     np.savez(path, **arrays)
     return arrays
 
@@ -63,6 +70,7 @@ def _reference(
     """Scores of one sentence, computed token by token in float64 as the docs describe."""
     a = {k: v.astype(np.float64) for k, v in arrays.items() if v.dtype.kind == "f"}
     index = {str(f): i for i, f in enumerate(arrays["features"])}
+    vector_index = {str(w): i for i, w in enumerate(arrays.get("vector_words", []))}
     char_index = {ch: i + 2 for i, ch in enumerate(str(arrays["chars"]))}
     stems = [features.own_features(t.norm, t.kind)[0] for t in sentence]
     hits = features.list_hits(stems)
@@ -76,7 +84,12 @@ def _reference(
             np.einsum("kcw,wc->k", a["conv_weight"], vectors[p : p + 3]) + a["conv_bias"]
             for p in range(len(ids) - 2)
         ]
-        inputs.append(np.concatenate([summed, np.maximum(np.max(windows, axis=0), 0.0)]))
+        parts = [summed, np.maximum(np.max(windows, axis=0), 0.0)]
+        if vector_index:  # the stem's vector, else the word's, else zeros
+            stem = features.own_features(token.norm, token.kind)[0]
+            row = vector_index.get(stem, vector_index.get(token.norm))
+            parts.insert(1, np.zeros(3) if row is None else a["word_vectors"][row])
+        inputs.append(np.concatenate(parts))
 
     def lstm(direction: str, xs: list[np.ndarray]) -> list[np.ndarray]:
         h = c = np.zeros(4)
@@ -110,12 +123,20 @@ def _some_features(crf: CRFBackend, groups: list[list[Token]]) -> list[str]:
     return list(seen)[::2]  # half of them: the others are unknown to the model
 
 
+@pytest.mark.parametrize("vectors", [False, True], ids=["features", "features+vectors"])
 def test_batched_scores_equal_a_token_by_token_lstm(
-    crf: CRFBackend, sample_text: str, tmp_path: Path
+    crf: CRFBackend, sample_text: str, tmp_path: Path, vectors: bool
 ) -> None:
     groups = [list(s) for s in sentences(tokenize(sample_text), sample_text)][:6]
     assert len({len(g) for g in groups}) > 3  # padding and reversal are exercised
-    arrays = _write_random(tmp_path / NEURAL_FILE, _some_features(crf, groups))
+    vector_words = None
+    if vectors:  # some stems, some whole words (with their proclitic), the rest none
+        stems = [crf.features.own_features(t.norm, t.kind)[0] for g in groups for t in g]
+        words = [t.norm for g in groups for t in g]
+        vector_words = list(dict.fromkeys(stems[::3] + words[1::3]))
+    arrays = _write_random(
+        tmp_path / NEURAL_FILE, _some_features(crf, groups), vector_words=vector_words
+    )
     tagger = NeuralTagger(tmp_path / NEURAL_FILE)
     batched = tagger.scores(groups, crf.features)
     for group, scores in zip(groups, batched, strict=True):
@@ -127,15 +148,24 @@ def test_batched_scores_equal_a_token_by_token_lstm(
     np.testing.assert_allclose(tagger.scores(groups[2:3], crf.features)[0], alone, atol=1e-5)
 
 
+@pytest.mark.parametrize("vectors", [False, True], ids=["features", "features+vectors"])
 def test_word_types_cached_over_many_batches_score_as_in_one(
-    crf: CRFBackend, anercorp: Path, tmp_path: Path
+    crf: CRFBackend, anercorp: Path, tmp_path: Path, vectors: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from arabic_ner import neural
     from arabic_ner.conll import read_conll
     from arabic_ner.train import gold_tokens
 
     groups = [gold_tokens(s.tokens) for s in read_conll(anercorp)[:400]]
     assert len({(t.norm, t.kind) for g in groups for t in g}) > 2048  # the cache grows twice
-    _write_random(tmp_path / NEURAL_FILE, _some_features(crf, groups[:20]))
+    if vectors:  # and is emptied several times, word vectors and all
+        monkeypatch.setattr(neural, "_CACHE_LIMIT", 1500)
+    stems = [crf.features.own_features(t.norm, t.kind)[0] for g in groups for t in g]
+    _write_random(
+        tmp_path / NEURAL_FILE,
+        _some_features(crf, groups[:20]),
+        vector_words=list(dict.fromkeys(stems[::2])) if vectors else None,
+    )
     whole = NeuralTagger(tmp_path / NEURAL_FILE).scores(groups, crf.features)
     tagger = NeuralTagger(tmp_path / NEURAL_FILE)
     pieces = [
@@ -163,6 +193,31 @@ def test_unreadable_weights_name_the_file(tmp_path: Path) -> None:
         NeuralTagger(path)
     np.savez(path, features=np.array(["k=WORD"]))  # arrays missing
     with pytest.raises(ModelError, match="retrain"):
+        NeuralTagger(path)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ({"vector_words": None}, "come together"),
+        ({"vector_words": np.arange(3)}, "must hold strings"),
+        ({"vector_words": np.array(["a", "b"])}, "vector_words has shape"),
+        ({"word_vectors": np.zeros((3, 4), dtype=np.float16)}, "f_w_ih has shape"),
+    ],
+    ids=["words missing", "words not strings", "words too few", "vectors too wide"],
+)
+def test_damaged_word_vectors_name_the_file_and_the_problem(
+    tmp_path: Path, damage: dict[str, np.ndarray | None], message: str
+) -> None:
+    path = tmp_path / NEURAL_FILE
+    arrays = _write_random(path, ["k=WORD"], vector_words=["a", "b", "c"])
+    for name, value in damage.items():
+        if value is None:
+            del arrays[name]
+        else:
+            arrays[name] = value
+    np.savez(path, **arrays)
+    with pytest.raises(ModelError, match=f"{NEURAL_FILE}.*{message}"):
         NeuralTagger(path)
 
 
