@@ -91,11 +91,13 @@ class Net(nn.Module):
         self.transitions = nn.Parameter(torch.zeros(n_labels, n_labels))
         self.drop = nn.Dropout(args.dropout)
         self.feature_dropout = args.feature_dropout
+        self.hide_vectors = args.hide_vectors
         nn.init.normal_(self.features.weight, std=0.1)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         ids, offsets = batch["feature_ids"], batch["offsets"]
         weights = torch.ones(len(ids))
+        hidden = None
         if self.training and self.feature_dropout:
             keep = 1.0 - self.feature_dropout
             weights = torch.bernoulli(torch.full((len(ids),), keep)) / keep
@@ -108,7 +110,10 @@ class Net(nn.Module):
         chars = chars.masked_fill(~batch["char_mask"][:, None, :], float("-inf"))
         parts = [words, chars.max(dim=2).values.relu()]
         if self.vectors is not None:
-            parts.insert(1, self.vectors(batch["vector_ids"]))
+            vectors = self.vectors(batch["vector_ids"])
+            if self.hide_vectors and hidden is not None:  # with the word's own features
+                vectors = vectors * ~hidden[:, None]
+            parts.insert(1, vectors)
         x = torch.cat(parts, dim=1)
         lengths = batch["lengths"]
         x = pad_sequence(list(torch.split(x, lengths.tolist())), batch_first=True)
@@ -384,6 +389,11 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: reproducible)")
     parser.add_argument(
+        "--hide-vectors",
+        action="store_true",
+        help="--word-dropout hides a token's word vector too, with its own features",
+    )
+    parser.add_argument(
         "--vectors",
         type=Path,
         default=None,
@@ -403,6 +413,7 @@ HYPERPARAMETERS = (
     "dropout",
     "feature_dropout",
     "word_dropout",
+    "hide_vectors",
     "seed",
 )
 
