@@ -139,6 +139,13 @@ class Net(nn.Module):
 Encoded = tuple[list[list[int]], list[list[int]], list[int], list[int]]
 
 
+def read_vectors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """The word vector arrays of ``path`` (vectors.npz or neural.npz), and each word's row."""
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in ("vector_words", "word_vectors")}
+    return arrays, {w: i for i, w in enumerate(arrays["vector_words"].tolist())}
+
+
 def encode(
     rows: Sequence[tuple[list[list[str]], Sentence]],
     feature_ids: dict[str, int],
@@ -217,10 +224,9 @@ def train_net(
     labels = sorted({tag for _, s in rows for tag in s.tags})
     label_ids = {label: i for i, label in enumerate(labels)}
     vectors: dict[str, np.ndarray] = {}
+    vector_rows: dict[str, int] = {}
     if args.vectors is not None:
-        with np.load(args.vectors, allow_pickle=False) as stored:
-            vectors = {name: stored[name] for name in ("vector_words", "word_vectors")}
-    vector_rows = {w: i for i, w in enumerate(vectors["vector_words"].tolist())} if vectors else {}
+        vectors, vector_rows = read_vectors(args.vectors)
     data = encode(rows, feature_ids, char_ids, label_ids, vector_rows)
     covered = sum(v > 0 for *_, vs in data for v in vs) / sum(len(d[3]) for d in data)
     print(
@@ -284,10 +290,7 @@ def check_numpy(net: Net, model: Path, sentences: Sequence[Sentence]) -> float:
         for ts, s in zip(tokens, sentences, strict=True)
     ]
     labels = {label: i for i, label in enumerate(tagger.labels)}
-    vector_rows: dict[str, int] = {}
-    if net.vectors is not None:
-        with np.load(model / NEURAL_FILE, allow_pickle=False) as stored:
-            vector_rows = {w: i for i, w in enumerate(stored["vector_words"].tolist())}
+    vector_rows = read_vectors(model / NEURAL_FILE)[1] if net.vectors is not None else {}
     batch = collate(encode(rows, tagger.feature_ids, tagger.char_ids, labels, vector_rows))
     with torch.no_grad():
         expected = net(batch).numpy()
