@@ -55,7 +55,11 @@ __all__ = ["MAX_WORD_CHARS", "NEURAL_FILE", "NeuralTagger", "char_ids_of", "writ
 
 NEURAL_FILE = "neural.npz"
 MAX_WORD_CHARS = 24  # letters of a word the CNN reads (with its boundary marks)
-GROUP_TOKENS = 4096  # tokens run together: bounds the working arrays (a few MB)
+# Tokens run together: bounds the working arrays (the input gates of both directions take
+# 4 KiB a token). With 4,096, one pipe() of the sample article 64 times peaked at 22 MiB
+# of working memory (tracemalloc); with 1,024 at 9 MiB, for 1.7% more instructions in
+# nlp.pipe (docs/benchmarks.md).
+GROUP_TOKENS = 1024
 # Word types kept before the cache is emptied (between batches): 0.75 KiB each (and 8 bytes
 # more with word vectors).
 _CACHE_LIMIT = 50_000
@@ -249,9 +253,9 @@ class NeuralTagger:
         half = np.full(4 * hidden, 0.5, dtype=DTYPE)
         half[3 * hidden :] = 1.0
         ifog = np.r_[0 : 2 * hidden, 3 * hidden : 4 * hidden, 2 * hidden : 3 * hidden]
-        # Kept as stored (single precision, as trained: half the memory of the largest
-        # array in double); rows are widened to double when gathered, which gives the very
-        # same sums.
+        # Kept as stored (half precision since scripts/train_neural.py writes it so, single
+        # in older files: a quarter or half of the memory of the largest array in double);
+        # rows are widened to double when gathered, which gives the very same sums.
         self._feature_vectors = arrays["feature_vectors"]
         self._width = self._feature_vectors.shape[1]
         # The input's columns: feature sum (F), word vector (V), CNN (K). A type's cached

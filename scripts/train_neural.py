@@ -347,6 +347,16 @@ def fit(train: Sequence[Sentence], model: Path, args: argparse.Namespace) -> Non
     meta_path = model / "meta.json"
     meta = json.loads(meta_path.read_text("utf-8"))
     net, arrays = train_net(train, meta, args)
+    if args.feature_precision == "half":
+        # The largest array (features x dimensions) in half precision: half the memory of
+        # every process that loads it and 8 MB less in the package, and the same dev F1
+        # on all three corpora (docs/training.md). The net takes the rounded weights too,
+        # so that check_numpy below compares numpy with the weights as written.
+        arrays["feature_vectors"] = arrays["feature_vectors"].astype(np.float16)
+        with torch.no_grad():
+            net.features.weight.copy_(
+                torch.from_numpy(arrays["feature_vectors"].astype(np.float32))
+            )
     write_weights(model / NEURAL_FILE, arrays)
     write_manifest(model)
     difference = check_numpy(net, model, train[:64])
@@ -397,6 +407,12 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
         help="--word-dropout hides a token's word vector too, with its own features",
     )
     parser.add_argument(
+        "--feature-precision",
+        choices=("half", "single"),
+        default="half",
+        help="precision of the feature vectors written to neural.npz (half: half the memory)",
+    )
+    parser.add_argument(
         "--vectors",
         type=Path,
         default=None,
@@ -417,6 +433,7 @@ HYPERPARAMETERS = (
     "feature_dropout",
     "word_dropout",
     "hide_vectors",
+    "feature_precision",
     "seed",
 )
 

@@ -69,6 +69,15 @@ def test_emissions_equal_the_summed_weights_of_the_features(
         assert np.allclose(backend.features.emissions(words, kinds, crf), expected)
 
 
+def test_single_precision_weights_are_summed_in_double(backend: CRFBackend) -> None:
+    assert backend.crf.state_weights.dtype == np.float32  # as read from model.crfsuite
+    # 2**24 + 1 + 1: single precision drops each 1, double keeps both.
+    weights = np.array([[2.0**24], [1.0], [1.0]], dtype=np.float32)
+    crf = LinearChainCRF(["O"], {"a": 0, "b": 1, "c": 2}, weights, np.zeros((1, 1)))
+    assert crf.weights_of(["a", "b", "c"]).tolist() == [2.0**24 + 2]
+    assert crf.slot_weights([["a", "b", "c"], ["b"]]).tolist() == [[2.0**24 + 2], [1.0]]
+
+
 def test_word_types_added_in_one_batch_weigh_as_added_one_by_one(
     backend: CRFBackend, anercorp: Path
 ) -> None:

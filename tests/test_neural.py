@@ -29,9 +29,17 @@ def crf() -> CRFBackend:
 
 
 def _write_random(
-    path: Path, features: list[str], seed: int = 0, vector_words: list[str] | None = None
+    path: Path,
+    features: list[str],
+    seed: int = 0,
+    vector_words: list[str] | None = None,
+    feature_dtype: type[np.floating] = np.float32,
 ) -> dict[str, np.ndarray]:
-    """Random weights; with ``vector_words``, a word vector (width 3) for each of them."""
+    """Random weights; with ``vector_words``, a word vector (width 3) for each of them.
+
+    ``feature_dtype``: the precision of the feature vectors (scripts/train_neural.py
+    writes half precision; older files single).
+    """
     rng = np.random.default_rng(seed)
     f, c, k, h, n = 6, 5, 7, 4, len(LABELS)
     v = 3 if vector_words is not None else 0
@@ -44,7 +52,7 @@ def _write_random(
     char_vectors[0] = 0.0  # the padding character
     arrays = {
         "features": np.array(features),
-        "feature_vectors": normal(len(features), f),
+        "feature_vectors": normal(len(features), f).astype(feature_dtype),
         "chars": np.array(chars),
         "char_vectors": char_vectors,
         "conv_weight": normal(k, c, 3),
@@ -123,9 +131,17 @@ def _some_features(crf: CRFBackend, groups: list[list[Token]]) -> list[str]:
     return list(seen)[::2]  # half of them: the others are unknown to the model
 
 
-@pytest.mark.parametrize("vectors", [False, True], ids=["features", "features+vectors"])
+@pytest.mark.parametrize(
+    ("vectors", "feature_dtype"),
+    [(False, np.float32), (True, np.float32), (True, np.float16)],
+    ids=["features", "features+vectors", "half-precision features+vectors"],
+)
 def test_batched_scores_equal_a_token_by_token_lstm(
-    crf: CRFBackend, sample_text: str, tmp_path: Path, vectors: bool
+    crf: CRFBackend,
+    sample_text: str,
+    tmp_path: Path,
+    vectors: bool,
+    feature_dtype: type[np.floating],
 ) -> None:
     groups = [list(s) for s in sentences(tokenize(sample_text), sample_text)][:6]
     assert len({len(g) for g in groups}) > 3  # padding and reversal are exercised
@@ -135,7 +151,10 @@ def test_batched_scores_equal_a_token_by_token_lstm(
         words = [t.norm for g in groups for t in g]
         vector_words = list(dict.fromkeys(stems[::3] + words[1::3]))
     arrays = _write_random(
-        tmp_path / NEURAL_FILE, _some_features(crf, groups), vector_words=vector_words
+        tmp_path / NEURAL_FILE,
+        _some_features(crf, groups),
+        vector_words=vector_words,
+        feature_dtype=feature_dtype,
     )
     tagger = NeuralTagger(tmp_path / NEURAL_FILE)
     batched = tagger.scores(groups, crf.features)
