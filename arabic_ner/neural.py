@@ -57,8 +57,8 @@ NEURAL_FILE = "neural.npz"
 MAX_WORD_CHARS = 24  # letters of a word the CNN reads (with its boundary marks)
 # Tokens run together: bounds the working arrays (the input gates of both directions take
 # 4 KiB a token). With 4,096, one pipe() of the sample article 64 times peaked at 22 MiB
-# of working memory (tracemalloc); with 1,024 at 9 MiB, for 1.7% more instructions in
-# nlp.pipe (docs/benchmarks.md).
+# of working memory (tracemalloc); with 1,024 at 9 MiB, for 0.9% more instructions
+# (docs/benchmarks.md).
 GROUP_TOKENS = 1024
 # Word types kept before the cache is emptied (between batches): 0.75 KiB each (and 8 bytes
 # more with word vectors).

@@ -352,7 +352,13 @@ def fit(train: Sequence[Sentence], model: Path, args: argparse.Namespace) -> Non
         # every process that loads it and 8 MB less in the package, and the same dev F1
         # on all three corpora (docs/training.md). The net takes the rounded weights too,
         # so that check_numpy below compares numpy with the weights as written.
-        arrays["feature_vectors"] = arrays["feature_vectors"].astype(np.float16)
+        half = arrays["feature_vectors"].astype(np.float16)
+        if not np.isfinite(half).all():
+            raise SystemExit(
+                "a feature vector's weight overflows half precision: "
+                "rerun with --feature-precision single"
+            )
+        arrays["feature_vectors"] = half
         with torch.no_grad():
             net.features.weight.copy_(
                 torch.from_numpy(arrays["feature_vectors"].astype(np.float32))
@@ -410,7 +416,7 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
         "--feature-precision",
         choices=("half", "single"),
         default="half",
-        help="precision of the feature vectors written to neural.npz (half: half the memory)",
+        help="precision of the feature vectors in neural.npz (half: 8 MiB less per process)",
     )
     parser.add_argument(
         "--vectors",

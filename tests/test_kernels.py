@@ -150,6 +150,17 @@ def test_the_compiled_loops_are_built_from_the_current_source() -> None:
         assert (package / source).stat().st_mtime <= built, f"{source} is newer than the module"
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_add_rows_adds_single_precision_rows_in_double(compiled: bool) -> None:
+    # The CRF's state weights are single precision: 2**24 + 1 + 1 keeps both ones only
+    # when the rows are widened before they are added.
+    target = np.zeros((1, 2))
+    values = np.array([[2.0**24, 0.0], [1.0, 0.0], [1.0, 0.0]], dtype=np.float32)
+    with kernels.use_compiled(compiled):
+        kernels.add_rows(target, [0, 0, 0], values)
+    assert target.tolist() == [[2.0**24 + 2, 0.0]]
+
+
 def test_add_rows_adds_in_order_like_numpy() -> None:
     rng = np.random.default_rng(5)
     target = rng.normal(size=(6, 9))
