@@ -135,6 +135,7 @@ class CRFBackend:
         trust: bool = False,
         transformer: str | os.PathLike[str] | None = None,
         transformer_mix: float | None = None,
+        outside_bias: float | None = None,
     ) -> None:
         self.path = Path(path)
         # The registry name that loads it again.
@@ -191,6 +192,8 @@ class CRFBackend:
         # the weight chosen in training; the sum is decoded like a CRF (neural.py).
         self.neural: NeuralTagger | None = None
         self.decoder = self.crf
+        self.outside_bias = 0.0
+        """Subtracted from every token's score of ``O`` before decoding (see :meth:`_decode`)."""
         if use_neural:
             self.neural = NeuralTagger(
                 self.path / NEURAL_FILE,
@@ -207,6 +210,7 @@ class CRFBackend:
                     "for this model with scripts/train_neural.py"
                 )
             self._mix = float(mix)
+            self.outside_bias = _bias_of(self.meta.get("neural", {}), self.path / "meta.json")
             self.decoder = LinearChainCRF(
                 self.labels,
                 self.crf.attributes,
@@ -230,8 +234,12 @@ class CRFBackend:
                     "transformer's scores ('mix'); re-export it with scripts/train_transformer.py"
                 )
             self.transformer_mix = float(mix)
+            # Its own bias: the scores it joins are on another scale than the default's.
+            self.outside_bias = _bias_of(self.transformer.meta, Path(transformer) / "meta.json")
             # What load_backend("transformer", path) takes to load it again (in a worker).
             self.crf_path, self.path = self.path, Path(transformer)
+        if outside_bias is not None:
+            self.outside_bias = float(outside_bias)
 
     def __repr__(self) -> str:
         tagger = "CRF + BiLSTM" if self.neural is not None else "CRF"
@@ -270,6 +278,11 @@ class CRFBackend:
         if self.transformer is not None:
             encoded = self.transformer.log_probs(sentences)
             emissions += self.transformer_mix * np.concatenate(encoded)
+        if self.outside_bias and self._outside >= 0:
+            # The taggers are surer of O than they should be for the best F1 (precision
+            # above recall on every dev split): a bias chosen on the dev splits lowers O's
+            # scores, as Minkov et al. (2006) tune a CRF's recall-precision trade-off.
+            emissions[:, self._outside] -= self.outside_bias
         lengths = np.array([len(s) for s in sentences], dtype=np.intp)
         starts = np.zeros(len(lengths), dtype=np.intp)
         np.cumsum(lengths[:-1], out=starts[1:])
@@ -292,6 +305,17 @@ class CRFBackend:
             (labels[start : start + n], score_list[start : start + n])
             for start, n in zip(starts.tolist(), lengths.tolist(), strict=True)
         ]
+
+
+def _bias_of(settings: Any, path: Path) -> float:
+    """The ``outside_bias`` of a meta.json section (0.0 when it has none)."""
+    bias = settings.get("outside_bias", 0.0) if isinstance(settings, dict) else 0.0
+    if not isinstance(bias, int | float) or isinstance(bias, bool) or not np.isfinite(bias):
+        raise ModelError(
+            f"{path} gives outside_bias {bias!r}, not a number; set it to the value chosen "
+            "on the dev splits (bench/accuracy.py --outside-bias), or remove it for 0"
+        )
+    return float(bias)
 
 
 # (token.norm, token.kind), read in C: a generator of attribute reads was a tenth of tagging.

@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from arabic_ner.corpora import Corpus, read_recipe
 from arabic_ner.model import Backend, CRFBackend, load_backend
@@ -85,6 +85,12 @@ def main() -> None:
         help="with --transformer: comma-separated weights of its scores to try "
         "(default: the weight in its meta.json)",
     )
+    parser.add_argument(
+        "--outside-bias",
+        default="",
+        help="comma-separated biases against O to try with the CRF + BiLSTM and each "
+        "transformer weight (default: the one in the model's meta.json)",
+    )
     parser.add_argument("--json", type=Path, help="also write the scores to this JSON file")
     args = parser.parse_args()
 
@@ -122,28 +128,39 @@ def main() -> None:
             backend.transformer = shared
             labels[f"{id(backend)}"] = f"transformer@{backend.transformer_mix:g}"
             backends.append(backend)
+    biases = [float(b) for b in args.outside_bias.split(",") if b]
+    # (backend, the bias it decodes with, its name in the tables)
+    variants: list[tuple[Backend, float | None, str]] = []
+    for backend in backends:
+        name = labels.get(f"{id(backend)}", backend.name)
+        if biases and isinstance(backend, CRFBackend) and backend.name != "crf-only":
+            variants += [(backend, bias, f"{name}-o{bias:g}") for bias in biases]
+        else:
+            variants.append((backend, None, name))
     results: dict[str, dict[str, object]] = {}
     for corpus in corpora:
         dev = corpus.dev_gold()
         left_out = sorted(k for k, v in corpus.relabel.items() if v == "O")
         note = f", not scored: {', '.join(left_out)}" if left_out else ""
         print(f"\n=== {corpus.name} dev: {len(dev)} sentences{note}")
-        for backend in backends:
+        for backend, bias, name in variants:
+            if bias is not None:
+                cast(CRFBackend, backend).outside_bias = bias
             started = time.perf_counter()
             report = evaluate(backend, dev, view=corpus.score_view)
             seconds = time.perf_counter() - started
-            name = labels.get(f"{id(backend)}", backend.name)
             print(f"\n{backend!r} ({name}):")
             print(report.format())
             print(f"tagging took {seconds:.2f} s ({report.tokens / seconds:,.0f} tokens/s)")
             results[f"{corpus.name}/{name}"] = report.to_dict()
         if args.document_size:
+            last, bias, name = variants[-1]
             documents = evaluate(
-                backends[-1], dev, document_size=args.document_size, view=corpus.score_view
+                last, dev, document_size=args.document_size, view=corpus.score_view
             )
             print(f"\nwith document consistency, documents of {args.document_size} sentences:")
             print(documents.format())
-            results[f"{corpus.name}/{backends[-1].name}+documents"] = documents.to_dict()
+            results[f"{corpus.name}/{name}+documents"] = documents.to_dict()
     print("\nmicro F1 per dev split:")
     for name in dict.fromkeys(key.split("/", 1)[1] for key in results):
         row = [

@@ -5,7 +5,8 @@ from ``scripts/train_transformer.py``'s output folder (``--from``, default
 ``build/transformer``) to ``arabic_ner/models/transformer``: ``model.int8.onnx``,
 ``tokenizer.json``, ``labels.json``, and a ``meta.json`` holding ``--mix`` (the weight of
 its log-probabilities in the sum with the CRF's and BiLSTM's, chosen on the dev splits
-with ``bench/accuracy.py --transformer ... --mix ...``), the training options, the dev
+with ``bench/accuracy.py --transformer ... --mix ...``) and ``--outside-bias`` (subtracted
+from O's summed score, chosen with ``--outside-bias`` there), the training options, the dev
 scores of the transformer alone and of the sum, and the licences of what it learned
 from; then ``manifest.json``.
 
@@ -41,6 +42,12 @@ def main() -> None:
     parser.add_argument("--to", type=Path, default=Path("arabic_ner/models/transformer"))
     parser.add_argument("--mix", type=float, required=True, help="weight of its scores")
     parser.add_argument(
+        "--outside-bias",
+        type=float,
+        default=0.0,
+        help="subtracted from O's score of every token in the sum (scripts/set_outside_bias.py)",
+    )
+    parser.add_argument(
         "--scores", type=Path, help="bench/accuracy.py --json output with the dev scores"
     )
     args = parser.parse_args()
@@ -51,6 +58,7 @@ def main() -> None:
         shutil.copyfile(args.source / name, args.to / name)
     meta = {
         "mix": args.mix,
+        "outside_bias": args.outside_bias,
         "licences": LICENCES,
         "trained": trained,
         "dev_scores_with_crf_and_bilstm": (

@@ -367,7 +367,11 @@ def fit(train: Sequence[Sentence], model: Path, args: argparse.Namespace) -> Non
     print(f"largest difference between torch and numpy scores: {difference:.2e}")
     if difference > 1e-3:
         raise SystemExit("numpy does not reproduce torch's scores")
-    meta["neural"] = {"mix": args.mix, **{k: getattr(args, k) for k in HYPERPARAMETERS}}
+    meta["neural"] = {
+        "mix": args.mix,
+        "outside_bias": args.outside_bias,
+        **{k: getattr(args, k) for k in HYPERPARAMETERS},
+    }
     if args.vectors is not None:
         digest = hashlib.sha256(args.vectors.read_bytes()).hexdigest()
         meta["neural"]["vectors"] = {"path": str(args.vectors), "sha256": digest}
@@ -393,6 +397,13 @@ def parser() -> argparse.ArgumentParser:
 
 def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mix", type=float, default=1.0, help="weight of the tagger's scores")
+    parser.add_argument(
+        "--outside-bias",
+        type=float,
+        default=0.0,
+        help="subtracted from O's score of every token when tagging (chosen on the dev "
+        "splits with bench/accuracy.py --outside-bias; written to meta.json)",
+    )
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import arabic_ner
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -28,8 +30,13 @@ def test_package_is_typed() -> None:
     assert (Path(arabic_ner.__file__).parent / "py.typed").is_file()
 
 
-def test_readme_examples_print_what_readme_shows() -> None:
-    text = README.read_text(encoding="utf-8")
+INDEX = README.parent / "docs" / "index.md"
+
+
+@pytest.mark.parametrize("page", [README, INDEX], ids=lambda p: p.name)
+def test_readme_examples_print_what_readme_shows(page: Path) -> None:
+    # The documentation site's front page repeats README's example; both must hold.
+    text = page.read_text(encoding="utf-8")
     block = text.split("```python\nfrom arabic_ner import extract_entities", 1)[1]
     block = block.split("```", 1)[0]
     shown = [line[2:] for line in block.splitlines() if line.startswith("# ") and "..." not in line]

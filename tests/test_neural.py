@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import pytest
 
 from arabic_ner.errors import ModelError
 from arabic_ner.features import FeatureExtractor
+from arabic_ner.manifest import write_manifest
 from arabic_ner.model import CRFBackend, default_model_path, load_backend
 from arabic_ner.neural import NEURAL_FILE, NeuralTagger, char_ids_of
 from arabic_ner.tokenize import Token, sentences, tokenize
@@ -296,3 +299,61 @@ def test_weights_without_their_mix_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="does not give the weight"):
         CRFBackend(folder, trust=True)
     assert CRFBackend(folder, neural=False, trust=True).name == "crf-only"
+
+
+def test_a_bias_against_outside_lowers_o_before_decoding(tmp_path: Path) -> None:
+    folder = _model_copy(tmp_path)
+    text = "وصل الرئيس الروسي فلاديمير بوتين الى موسكو يوم الخميس"
+    group = list(tokenize(text))
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    plain = CRFBackend(folder, trust=True)
+    assert plain.outside_bias == meta["neural"].get("outside_bias", 0.0)
+    keys = [[(t.norm, t.kind) for t in group]]
+    emissions = plain.features.emissions_many(keys, plain.crf)
+    emissions += plain._mix * plain.neural.scores_flat(keys, plain.features)  # type: ignore[union-attr]
+    outside = plain.labels.index("O")
+    for bias in (0.0, 2.5, 1e6):
+        meta["neural"]["outside_bias"] = bias
+        (folder / "meta.json").write_text(json.dumps(meta), "utf-8")
+        biased = CRFBackend(folder, trust=True)
+        assert biased.outside_bias == bias
+        labels, confidences = biased.tag([group])[0]
+        shifted = emissions.copy()
+        shifted[:, outside] -= bias
+        path = biased.decoder.viterbi([shifted])[0]
+        assert labels == [biased.labels[y] for y in path]
+        if bias == 1e6:  # O can no longer win anywhere
+            assert "O" not in labels and all(0.0 <= c <= 1.0 for c in confidences)
+    # The argument overrides the file; backend "crf-only" has no bias (its scale differs).
+    assert CRFBackend(folder, trust=True, outside_bias=0.0).tag([group]) == plain.tag([group])
+    assert CRFBackend(folder, neural=False, trust=True).outside_bias == 0.0
+
+
+@pytest.mark.parametrize("bias", ["high", None, True, float("nan")])
+def test_an_outside_bias_that_is_not_a_number_is_refused(tmp_path: Path, bias: object) -> None:
+    folder = _model_copy(tmp_path)
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    meta["neural"]["outside_bias"] = bias
+    (folder / "meta.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ModelError, match=r"outside_bias .* not a number"):
+        CRFBackend(folder, trust=True)
+
+
+def test_set_outside_bias_writes_the_bias_and_a_manifest_that_verifies(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(default_model_path(), folder)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "set_outside_bias.py"
+    scores = tmp_path / "scores.json"
+    scores.write_text(json.dumps({"anercorp/default-o1.5": {"f1": 75.0}}), "utf-8")
+    run = [sys.executable, str(script), "--model", str(folder), "--bias", "1.5"]
+    subprocess.run([*run, "--scores", str(scores)], check=True, capture_output=True)
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    assert meta["neural"]["outside_bias"] == 1.5
+    assert meta["neural"]["outside_bias_dev_scores"] == json.loads(scores.read_text("utf-8"))
+    assert CRFBackend(folder).outside_bias == 1.5  # the manifest is checked: no trust=True
+    # A CRF alone has no scores on the BiLSTM's scale to bias: refused, nothing written.
+    del meta["neural"]
+    (folder / "meta.json").write_text(json.dumps(meta), "utf-8")
+    write_manifest(folder)
+    done = subprocess.run(run, capture_output=True, text=True)
+    assert done.returncode != 0 and "a CRF alone decodes without a bias" in done.stderr

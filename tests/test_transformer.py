@@ -33,7 +33,7 @@ SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
 WORDS = {"وموسكو": "B-LOC", "كريم": "B-PERS", "زيدان": "I-PERS", "الكرملين": "B-ORG"}
 
 
-def build_folder(folder: Path, *, mix: float = 50.0) -> Path:
+def build_folder(folder: Path, *, mix: float = 50.0, meta: dict[str, object] | None = None) -> Path:
     """Write a transformer folder whose label scores are a per-piece table lookup."""
     from onnx import TensorProto, helper, numpy_helper
     from tokenizers import Tokenizer, models, pre_tokenizers
@@ -75,7 +75,7 @@ def build_folder(folder: Path, *, mix: float = 50.0) -> Path:
     model.ir_version = 8
     onnx.save(model, str(folder / "model.int8.onnx"))
     (folder / "labels.json").write_text(json.dumps(LABELS), "utf-8")
-    (folder / "meta.json").write_text(json.dumps({"mix": mix}), "utf-8")
+    (folder / "meta.json").write_text(json.dumps({"mix": mix, **(meta or {})}), "utf-8")
     write_manifest(folder)
     return folder
 
@@ -127,11 +127,23 @@ def test_the_backend_gives_the_same_entity_output(folder: Path) -> None:
 
 
 def test_a_mix_of_zero_gives_the_crfs_labels(folder: Path) -> None:
-    crf = CRFBackend(default_model_path())
     both = CRFBackend(default_model_path(), transformer=folder, transformer_mix=0.0)
+    # The transformer folder's bias against O replaces the default's (0 in this one).
+    crf = CRFBackend(default_model_path(), outside_bias=both.outside_bias)
     text = "وصل الرئيس الروسي فلاديمير بوتين الى موسكو"
     group = list(sentences(tokenize(text), text))
     assert [labels for labels, _ in both.tag(group)] == [labels for labels, _ in crf.tag(group)]
+
+
+def test_the_transformer_folder_gives_its_own_outside_bias(tmp_path: Path, folder: Path) -> None:
+    assert CRFBackend(default_model_path(), transformer=folder).outside_bias == 0.0
+    biased = build_folder(tmp_path / "biased", meta={"outside_bias": 1.5})
+    backend = CRFBackend(default_model_path(), transformer=biased)
+    assert backend.outside_bias == 1.5
+    assert CRFBackend(default_model_path(), transformer=biased, outside_bias=0.0).outside_bias == 0
+    wrong = build_folder(tmp_path / "wrong", meta={"outside_bias": "high"})
+    with pytest.raises(ModelError, match="outside_bias 'high', not a number"):
+        CRFBackend(default_model_path(), transformer=wrong)
 
 
 def test_missing_files_and_damage_raise_model_error(tmp_path: Path, folder: Path) -> None:
