@@ -107,7 +107,13 @@ class _WorkerSpec:
     consistency: bool
     types: frozenset[EntityType]
     aliases: str | None
+    # Settings given to the backend rather than read from its folder, set again on the
+    # worker's copy: (attribute, value) pairs, e.g. CRFBackend's outside_bias.
+    settings: tuple[tuple[str, Any], ...] = ()
 
+
+# The backend attributes a caller may have set that a reloaded backend would not have.
+_BACKEND_SETTINGS = ("outside_bias", "transformer_mix")
 
 _WORKER: Pipeline | None = None
 _WORKER_ERROR: ArabicNERError | None = None
@@ -122,8 +128,11 @@ def _init_worker(spec: _WorkerSpec, inherited: Pipeline | None = None) -> None:
     # initializer that raises only breaks the pool, with a message that names nothing.
     # The parent checked the folder (or was told to trust it); a manifest is checked again.
     try:
+        backend = load_backend(spec.backend, spec.path, trust=True)
+        for name, value in spec.settings:
+            setattr(backend, name, value)
         _WORKER = Pipeline(
-            load_backend(spec.backend, spec.path, trust=True),
+            backend,
             normalize_config=spec.normalize_config,
             consistency=spec.consistency,
             types=spec.types,
@@ -380,6 +389,11 @@ class Pipeline:
             self.consistency,
             self.types,
             self.aliases_path,
+            tuple(
+                (name, getattr(self.backend, name))
+                for name in _BACKEND_SETTINGS
+                if hasattr(self.backend, name)
+            ),
         )
         # Fork where it is safe (Linux, and no other thread in this process that a child
         # could inherit mid-operation): workers start with the model already in memory.
@@ -396,7 +410,13 @@ class Pipeline:
         try:
             pending: deque[tuple[Future[list[list[Entity]]], list[Any]]] = deque()
             for chunk, contexts in batches:
-                pending.append((pool.submit(_work, chunk), contexts))
+                try:
+                    future = pool.submit(_work, chunk)
+                except BrokenProcessPool as error:
+                    # A worker died after the last result was read: the executor then
+                    # refuses new batches before any future reports the death.
+                    raise _worker_died(n_process) from error
+                pending.append((future, contexts))
                 if len(pending) >= 2 * n_process:
                     result, contexts = pending.popleft()
                     yield from _emit(_result(result, n_process), contexts, as_tuples)
@@ -419,12 +439,17 @@ def _result(future: Future[list[list[Entity]]], n_process: int) -> list[list[Ent
     try:
         return future.result()
     except BrokenProcessPool as error:
-        raise WorkerError(
-            f"a worker process of pipe(n_process={n_process}) died while tagging (killed by "
-            "a signal, e.g. the out-of-memory killer, or crashed); the texts from this batch "
-            "on were not tagged: give the workers more memory or use fewer processes, and "
-            "restart from the last text you received"
-        ) from error
+        raise _worker_died(n_process) from error
+
+
+def _worker_died(n_process: int) -> WorkerError:
+    """The error of a ``pipe(n_process=N)`` whose worker died, saying what to do next."""
+    return WorkerError(
+        f"a worker process of pipe(n_process={n_process}) died while tagging (killed by "
+        "a signal, e.g. the out-of-memory killer, or crashed); the texts from this batch "
+        "on were not tagged: give the workers more memory or use fewer processes, and "
+        "restart from the last text you received"
+    )
 
 
 def _check_count(name: str, value: object, *, minimum: int) -> None:

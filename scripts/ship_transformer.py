@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -51,6 +52,8 @@ def main() -> None:
         "--scores", type=Path, help="bench/accuracy.py --json output with the dev scores"
     )
     args = parser.parse_args()
+    if not math.isfinite(args.outside_bias):
+        parser.error(f"--outside-bias {args.outside_bias} is not a finite number")
 
     trained = json.loads((args.source / "meta.json").read_text("utf-8"))
     args.to.mkdir(parents=True, exist_ok=True)

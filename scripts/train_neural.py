@@ -390,7 +390,12 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--fold", type=int, default=None, help="train on all fifths but this")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--report", action="store_true", help="score the held-out part")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="score the held-out part at several weights, without the bias against O "
+        "(bench/accuracy.py scores the folder with it)",
+    )
     add_hyperparameters(parser)
     return parser
 
@@ -467,6 +472,8 @@ def corpora_of(meta: dict) -> tuple[list[Corpus], bool]:
 
 def main() -> None:
     args = parser().parse_args()
+    if not np.isfinite(args.outside_bias):
+        raise SystemExit(f"--outside-bias {args.outside_bias} is not a finite number")
     torch.set_num_threads(args.threads)
     meta = json.loads((args.model / "meta.json").read_text("utf-8"))
     corpora, with_dev = corpora_of(meta)

@@ -12,14 +12,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from arabic_ner.errors import ModelError
+from arabic_ner.errors import ConfigError, ModelError
 from arabic_ner.features import FeatureExtractor
 from arabic_ner.manifest import write_manifest
-from arabic_ner.model import CRFBackend, default_model_path, load_backend
+from arabic_ner.model import SCORE_DIGITS, CRFBackend, default_model_path, load_backend
 from arabic_ner.neural import NEURAL_FILE, NeuralTagger, char_ids_of
 from arabic_ner.tokenize import Token, sentences, tokenize
 
@@ -312,30 +313,46 @@ def test_a_bias_against_outside_lowers_o_before_decoding(tmp_path: Path) -> None
     emissions = plain.features.emissions_many(keys, plain.crf)
     emissions += plain._mix * plain.neural.scores_flat(keys, plain.features)  # type: ignore[union-attr]
     outside = plain.labels.index("O")
-    for bias in (0.0, 2.5, 1e6):
+
+    def expected(bias: float) -> tuple[list[str], list[float]]:
+        """Viterbi and marginals of the sum with O's column lowered, done by hand."""
+        shifted = emissions.copy()
+        shifted[:, outside] -= bias
+        path = plain.decoder.viterbi([shifted])[0]
+        marginals = plain.decoder.marginals([shifted])[0]
+        scores = [float(np.round(marginals[i, y], SCORE_DIGITS)) for i, y in enumerate(path)]
+        return [plain.labels[y] for y in path], scores
+
+    # 0 keeps every O of this sentence, 20 turns two of them into a place, 50 leaves none.
+    seen = []
+    for bias in (0.0, 20.0, 50.0):
         meta["neural"]["outside_bias"] = bias
         (folder / "meta.json").write_text(json.dumps(meta), "utf-8")
         biased = CRFBackend(folder, trust=True)
         assert biased.outside_bias == bias
-        labels, confidences = biased.tag([group])[0]
-        shifted = emissions.copy()
-        shifted[:, outside] -= bias
-        path = biased.decoder.viterbi([shifted])[0]
-        assert labels == [biased.labels[y] for y in path]
-        if bias == 1e6:  # O can no longer win anywhere
-            assert "O" not in labels and all(0.0 <= c <= 1.0 for c in confidences)
-    # The argument overrides the file; backend "crf-only" has no bias (its scale differs).
-    assert CRFBackend(folder, trust=True, outside_bias=0.0).tag([group]) == plain.tag([group])
+        assert biased.tag([group])[0] == expected(bias)
+        seen.append(biased.tag([group])[0][0])
+    assert seen[0].count("O") > seen[1].count("O") > seen[2].count("O") == 0
+    # The argument overrides the file (which now says 50).
+    assert CRFBackend(folder, trust=True, outside_bias=0.0).tag([group])[0] == expected(0.0)
+    # Backend "crf-only" has no bias (its scores are on another scale): O still wins.
     assert CRFBackend(folder, neural=False, trust=True).outside_bias == 0.0
+    assert "O" in CRFBackend(folder, neural=False, trust=True).tag([group])[0][0]
 
 
-@pytest.mark.parametrize("bias", ["high", None, True, float("nan")])
+@pytest.mark.parametrize("bias", ["1.5", True, float("nan"), float("inf")])
+def test_an_outside_bias_argument_that_is_not_a_finite_number_is_refused(bias: object) -> None:
+    with pytest.raises(ConfigError, match=r"outside_bias must be a finite number"):
+        CRFBackend(default_model_path(), outside_bias=bias)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bias", ["high", None, True, float("nan"), float("inf")])
 def test_an_outside_bias_that_is_not_a_number_is_refused(tmp_path: Path, bias: object) -> None:
     folder = _model_copy(tmp_path)
     meta = json.loads((folder / "meta.json").read_text("utf-8"))
     meta["neural"]["outside_bias"] = bias
     (folder / "meta.json").write_text(json.dumps(meta), "utf-8")
-    with pytest.raises(ModelError, match=r"outside_bias .* not a number"):
+    with pytest.raises(ModelError, match=r"outside_bias .* not a finite number"):
         CRFBackend(folder, trust=True)
 
 
@@ -343,17 +360,57 @@ def test_set_outside_bias_writes_the_bias_and_a_manifest_that_verifies(tmp_path:
     folder = tmp_path / "model"
     shutil.copytree(default_model_path(), folder)
     script = Path(__file__).resolve().parents[1] / "scripts" / "set_outside_bias.py"
-    scores = tmp_path / "scores.json"
-    scores.write_text(json.dumps({"anercorp/default-o1.5": {"f1": 75.0}}), "utf-8")
-    run = [sys.executable, str(script), "--model", str(folder), "--bias", "1.5"]
+    scores = tmp_path / "scores.json"  # as bench/accuracy.py --json writes them
+    micro = {"precision": 0.8, "recall": 0.7, "f1": 0.74667}
+    scores.write_text(json.dumps({"anercorp/crf-o1.5": {"micro": micro}}), "utf-8")
+    run = [sys.executable, str(script), "--model", str(folder), "--bias", "2.5"]
+
+    def meta() -> dict[str, Any]:
+        return json.loads((folder / "meta.json").read_text("utf-8"))  # type: ignore[no-any-return]
+
     subprocess.run([*run, "--scores", str(scores)], check=True, capture_output=True)
-    meta = json.loads((folder / "meta.json").read_text("utf-8"))
-    assert meta["neural"]["outside_bias"] == 1.5
-    assert meta["neural"]["outside_bias_dev_scores"] == json.loads(scores.read_text("utf-8"))
-    assert CRFBackend(folder).outside_bias == 1.5  # the manifest is checked: no trust=True
+    assert meta()["neural"]["outside_bias"] == 2.5
+    summary = {"crf-o1.5": {"anercorp": {"precision": 80.0, "recall": 70.0, "f1": 74.67}}}
+    assert meta()["neural"]["outside_bias_dev_scores"] == summary
+    assert CRFBackend(folder).outside_bias == 2.5  # the manifest is checked: no trust=True
+    # Again without scores: the bias stays, the scores of another choice go.
+    subprocess.run(run, check=True, capture_output=True)
+    assert "outside_bias_dev_scores" not in meta()["neural"]
+    assert CRFBackend(folder).outside_bias == 2.5
+
+    # A file that differs from the manifest, or one it does not list: refused, and the
+    # manifest is not rewritten to vouch for it.
+    before = (folder / "meta.json").read_bytes()
+    (folder / "stray.txt").write_text("?", "utf-8")
+    done = subprocess.run(run, capture_output=True, text=True)
+    assert done.returncode != 0 and "stray.txt is not listed" in done.stderr
+    (folder / "stray.txt").unlink()
+    with (folder / "lexicon.tsv").open("a", encoding="utf-8") as damaged:
+        damaged.write("x\t1\t0\n")
+    done = subprocess.run(run, capture_output=True, text=True)
+    assert done.returncode != 0 and "lexicon.tsv differs" in done.stderr
+    assert (folder / "meta.json").read_bytes() == before
+
     # A CRF alone has no scores on the BiLSTM's scale to bias: refused, nothing written.
-    del meta["neural"]
-    (folder / "meta.json").write_text(json.dumps(meta), "utf-8")
+    shutil.rmtree(folder)
+    shutil.copytree(default_model_path(), folder)
+    crf_only = meta()
+    del crf_only["neural"]
+    (folder / "meta.json").write_text(json.dumps(crf_only), "utf-8")
     write_manifest(folder)
     done = subprocess.run(run, capture_output=True, text=True)
     assert done.returncode != 0 and "a CRF alone decodes without a bias" in done.stderr
+    assert meta() == crf_only
+
+
+def test_set_outside_bias_sets_a_transformer_folders_own(tmp_path: Path) -> None:
+    folder = tmp_path / "transformer"
+    folder.mkdir()
+    (folder / "meta.json").write_text(json.dumps({"mix": 3.0, "trained": {}}), "utf-8")
+    (folder / "model.int8.onnx").write_bytes(b"not read here")
+    write_manifest(folder)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "set_outside_bias.py"
+    run = [sys.executable, str(script), "--model", str(folder), "--bias", "0"]
+    subprocess.run(run, check=True, capture_output=True)
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    assert meta == {"mix": 3.0, "trained": {}, "outside_bias": 0.0}

@@ -213,6 +213,23 @@ def test_pipe_spawns_workers_when_forking_is_unsafe(
     assert list(nlp.pipe(texts, batch_size=3, n_process=2)) == [nlp(t) for t in texts]
 
 
+def test_spawned_workers_keep_the_bias_the_backend_was_given(
+    sample_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from arabic_ner.model import CRFBackend, default_model_path
+
+    # A bias large enough to change the entities: a worker that reloaded the model's own
+    # (1.5) would give other ones.
+    given = Pipeline(CRFBackend(default_model_path(), outside_bias=-6.0))
+    texts = [p for p in sample_text.split("\n") if p.strip()]
+    alone = [given(t) for t in texts]
+    assert alone != [arabic_ner.load()(t) for t in texts]
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # spawn, as on macOS
+    assert list(given.pipe(texts, batch_size=3, n_process=2)) == alone
+
+
 def test_a_worker_that_cannot_load_its_model_raises_instead_of_hanging(tmp_path: Path) -> None:
     from arabic_ner import pipeline
 

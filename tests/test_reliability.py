@@ -343,6 +343,32 @@ def test_a_killed_pipe_worker_raises_worker_error_within_seconds() -> None:
     assert "died" in result.stdout
 
 
+def test_a_pool_broken_before_a_submit_raises_worker_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The race CI met: a worker dies after pipe() read the last result, so the executor
+    # refuses the next batch at submit() before any future reports the death.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    import arabic_ner.pipeline
+
+    class Breaks(ProcessPoolExecutor):
+        submitted = 0
+
+        def submit(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def,override]
+            Breaks.submitted += 1
+            if Breaks.submitted == 3:
+                raise BrokenProcessPool("A child process terminated abruptly")
+            return super().submit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(arabic_ner.pipeline, "ProcessPoolExecutor", Breaks)
+    nlp = arabic_ner.load()
+    with pytest.raises(arabic_ner.WorkerError, match=r"died while tagging.*restart"):
+        list(nlp.pipe(TEXTS * 8, n_process=2, batch_size=2))
+    assert Breaks.submitted == 3
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
