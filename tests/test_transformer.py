@@ -142,7 +142,7 @@ def test_the_transformer_folder_gives_its_own_outside_bias(tmp_path: Path, folde
     assert backend.outside_bias == 1.5
     assert CRFBackend(default_model_path(), transformer=biased, outside_bias=0.0).outside_bias == 0
     wrong = build_folder(tmp_path / "wrong", meta={"outside_bias": "high"})
-    with pytest.raises(ModelError, match="outside_bias 'high', not a number"):
+    with pytest.raises(ModelError, match="outside_bias 'high', not a finite number"):
         CRFBackend(default_model_path(), transformer=wrong)
 
 
