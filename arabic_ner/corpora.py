@@ -97,6 +97,31 @@ def untag_words(
     return tuple(out)
 
 
+def untag_titles(
+    tokens: Sequence[str], tags: Sequence[str], titles: frozenset[str]
+) -> tuple[str, ...]:
+    """Move the titles that open a person's name out of it, as ANERcorp tags them.
+
+    A name is never emptied: its last word stays, title or not.
+
+    >>> untag_titles(["الشيخ", "يوسف", "القرضاوي"], ["B-PERS", "I-PERS", "I-PERS"],
+    ...              frozenset({"الشيخ"}))
+    ('O', 'B-PERS', 'I-PERS')
+    >>> untag_titles(["الملك"], ["B-PERS"], frozenset({"الملك"}))
+    ('B-PERS',)
+    """
+    out = list(tags)
+    for kind, start, end in chunks(tags):
+        if kind != "PERS":
+            continue
+        first = start
+        while first < end - 1 and normalize_word(tokens[first]) in titles:
+            out[first] = "O"
+            first += 1
+        out[first] = "B-PERS"
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class Corpus:
     """One training corpus of a recipe.
@@ -109,6 +134,9 @@ class Corpus:
         relabel: type → new type, or ``O`` to leave the type out of this corpus.
         not_names: a word list (``data/recipes/groups.txt``): entities made only of its
             words are untagged, in training and in the dev gold alike.
+        titles: a word list (``data/recipes/titles.txt``): titles that open a person's
+            name (``الشيخ``, ``الملك``) are moved out of it, in training and in the dev
+            gold alike, for a corpus that tags them inside only some of the time.
     """
 
     name: str
@@ -117,6 +145,7 @@ class Corpus:
     dev_fraction: float = 0.1
     relabel: Mapping[str, str] = field(default_factory=dict)
     not_names: Path | None = None
+    titles: Path | None = None
 
     def _read(self, path: Path, *, relabel: bool = True) -> list[Sentence]:
         sentences = read_conll(path)
@@ -124,6 +153,11 @@ class Corpus:
             words = read_word_list(self.not_names)
             sentences = [
                 Sentence(s.tokens, untag_words(s.tokens, s.tags, words)) for s in sentences
+            ]
+        if self.titles is not None:
+            titles = read_word_list(self.titles)
+            sentences = [
+                Sentence(s.tokens, untag_titles(s.tokens, s.tags, titles)) for s in sentences
             ]
         if not (relabel and self.relabel):
             return sentences
@@ -171,6 +205,8 @@ class Corpus:
             entry["relabel"] = dict(self.relabel)
         if self.not_names is not None:
             entry["not_names"] = str(self.not_names)
+        if self.titles is not None:
+            entry["titles"] = str(self.titles)
         return entry
 
     @classmethod
@@ -180,13 +216,13 @@ class Corpus:
         """Read a recipe entry; ``where`` names it in errors.
 
         ``train`` and ``dev`` are relative to ``base`` (or, written as ``./…`` or
-        ``../…``, to ``lists``), ``not_names`` to ``lists``.
+        ``../…``, to ``lists``), ``not_names`` and ``titles`` to ``lists``.
         """
-        keys = {"name", "train", "dev", "dev_fraction", "relabel", "not_names"}
+        keys = {"name", "train", "dev", "dev_fraction", "relabel", "not_names", "titles"}
         if set(entry) - keys or "train" not in entry:
             raise ConfigError(
                 f"{where}: a corpus needs 'train' and may have 'name', 'dev', 'dev_fraction', "
-                f"'relabel' and 'not_names'; found keys {sorted(entry)}"
+                f"'relabel', 'not_names' and 'titles'; found keys {sorted(entry)}"
             )
         relabel = dict(entry.get("relabel", {}))
         for old, new in relabel.items():
@@ -203,6 +239,7 @@ class Corpus:
             dev_fraction=float(fraction),
             relabel=relabel,
             not_names=lists / entry["not_names"] if entry.get("not_names") else None,
+            titles=lists / entry["titles"] if entry.get("titles") else None,
         )
 
 

@@ -125,6 +125,7 @@ def test_the_projects_recipes_read(anercorp: Path) -> None:
             assert corpus.train.is_file(), (recipe, corpus)
             assert corpus.dev is None or corpus.dev.is_file(), (recipe, corpus)
             assert corpus.not_names is None or corpus.not_names.is_file(), (recipe, corpus)
+            assert corpus.titles is None or corpus.titles.is_file(), (recipe, corpus)
 
 
 def test_groups_of_people_are_untagged_in_training_and_dev_gold(tmp_path: Path) -> None:
@@ -147,6 +148,29 @@ def test_groups_of_people_are_untagged_in_training_and_dev_gold(tmp_path: Path) 
     assert corpus.not_names == tmp_path / "lists" / "groups.txt"
     train, dev = corpus.split()
     expected = [("O", "O", "O", "B-PERS"), ("B-ORG", "I-ORG")]
+    assert [s.tags for s in train] == [s.tags for s in dev] == expected
+    assert [s.tags for s in corpus.dev_gold()] == expected
+    assert Corpus.from_dict(corpus.to_dict(), Path("."), "meta") == corpus
+
+
+def test_titles_move_out_of_names_in_training_and_dev_gold(tmp_path: Path) -> None:
+    (tmp_path / "titles.txt").write_text("# titles\nالشيخ\nالملك\nد\n", "utf-8")
+    sentences = [
+        Sentence(("قال", "الشيخ", "يوسف", "القرضاوي"), ("O", "B-PERS", "I-PERS", "I-PERS")),
+        Sentence(("د", "طه", "حسين", "و", "الملك"), ("B-PERS", "I-PERS", "I-PERS", "O", "B-PERS")),
+        Sentence(("الشيخ", "زايد"), ("B-LOC", "I-LOC")),  # a place named for him: kept
+    ]
+    write_conll(sentences, tmp_path / "train.txt")
+    recipe = tmp_path / "recipe.json"
+    entry = {"train": "train.txt", "dev": "train.txt", "titles": "titles.txt"}
+    recipe.write_text(json.dumps({"corpora": [entry]}), encoding="utf-8")
+    (corpus,) = read_recipe(recipe, tmp_path)
+    expected = [
+        ("O", "O", "B-PERS", "I-PERS"),
+        ("O", "B-PERS", "I-PERS", "O", "B-PERS"),  # a title alone is the name: it stays
+        ("B-LOC", "I-LOC"),
+    ]
+    train, dev = corpus.split()
     assert [s.tags for s in train] == [s.tags for s in dev] == expected
     assert [s.tags for s in corpus.dev_gold()] == expected
     assert Corpus.from_dict(corpus.to_dict(), Path("."), "meta") == corpus
