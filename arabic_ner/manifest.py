@@ -28,7 +28,14 @@ from typing import Any
 
 from arabic_ner.errors import ModelError
 
-__all__ = ["MANIFEST_FILE", "MANIFEST_FORMAT", "file_sha256", "verify_manifest", "write_manifest"]
+__all__ = [
+    "MANIFEST_FILE",
+    "MANIFEST_FORMAT",
+    "file_sha256",
+    "verify_folder",
+    "verify_manifest",
+    "write_manifest",
+]
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -63,16 +70,52 @@ def write_manifest(folder: str | os.PathLike[str]) -> Path:
     """
     root = Path(folder)
     files: dict[str, dict[str, Any]] = {}
-    for path in sorted(root.iterdir()):
-        if path.name == MANIFEST_FILE or path.name.startswith(".") or not path.is_file():
-            continue
-        files[path.name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
+    for name in _listable(root):
+        path = root / name
+        files[name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
     target = root / MANIFEST_FILE
     partial = target.with_name(MANIFEST_FILE + ".tmp")
     content = {"format": MANIFEST_FORMAT, "files": files}
     partial.write_text(json.dumps(content, indent=1, sort_keys=True) + "\n", "utf-8")
     partial.replace(target)
     return target
+
+
+def _listable(root: Path) -> list[str]:
+    """The names of the files a manifest of ``root`` lists: not hidden, not in subfolders."""
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.name != MANIFEST_FILE and not p.name.startswith(".") and p.is_file()
+    )
+
+
+def verify_folder(folder: str | os.PathLike[str]) -> None:
+    """Check that ``folder`` holds exactly the files its manifest lists, each unchanged.
+
+    What a tool that rewrites the manifest checks first (``scripts/set_outside_bias.py``),
+    so that the new manifest vouches for no file that was damaged or added since; raises
+    :class:`ModelError` naming the first file that differs, is not listed, or is missing.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "meta.json").write_text("{}")
+    >>> _ = write_manifest(folder)
+    >>> verify_folder(folder)
+    >>> (folder / "meta.json").unlink()
+    >>> verify_folder(folder)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    arabic_ner.errors.ModelError: ... lacks meta.json, which ... lists: ...
+    """
+    root = Path(folder)
+    present = _listable(root)
+    verify_manifest(root, present)
+    missing = sorted(set(_read(root / MANIFEST_FILE)) - set(present))
+    if missing:
+        raise ModelError(
+            f"{root} lacks {', '.join(missing)}, which {root / MANIFEST_FILE} lists: copy "
+            "the model folder again, retrain it, or reinstall arabic-ner for the default model"
+        )
 
 
 def verify_manifest(

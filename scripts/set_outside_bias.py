@@ -30,7 +30,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from arabic_ner.manifest import MANIFEST_FILE, verify_manifest, write_manifest
+from arabic_ner.errors import ModelError
+from arabic_ner.manifest import verify_folder, write_manifest
 from arabic_ner.neural import NEURAL_FILE
 
 
@@ -48,7 +49,10 @@ def main() -> None:
     if not math.isfinite(args.bias):
         parser.error(f"--bias {args.bias} is not a finite number")
 
-    _check_folder(args.model)
+    try:
+        verify_folder(args.model)  # the new manifest must vouch for nothing unchecked
+    except ModelError as error:
+        raise SystemExit(f"{error}; the bias was not set") from None
     path = args.model / "meta.json"
     meta = json.loads(path.read_text("utf-8"))
     if isinstance(meta.get("neural"), dict) and (args.model / NEURAL_FILE).is_file():
@@ -69,23 +73,6 @@ def main() -> None:
     partial.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", "utf-8")
     partial.replace(path)
     print(f"{path}: outside_bias {args.bias:g}; wrote {write_manifest(args.model)}")
-
-
-def _check_folder(folder: Path) -> None:
-    """Refuse a folder whose files are not exactly those its manifest lists, unchanged."""
-    present = sorted(
-        p.name
-        for p in folder.iterdir()
-        if p.is_file() and p.name != MANIFEST_FILE and not p.name.startswith(".")
-    )
-    verify_manifest(folder, present)  # each present file listed, size and SHA-256 as listed
-    listed = json.loads((folder / MANIFEST_FILE).read_text("utf-8"))["files"]
-    missing = sorted(set(listed) - set(present))
-    if missing:
-        raise SystemExit(
-            f"{folder} lacks {', '.join(missing)}, which its manifest lists: copy the model "
-            "folder again before setting its bias"
-        )
 
 
 def summary(paths: list[Path]) -> dict[str, dict[str, dict[str, float]]]:
