@@ -29,6 +29,9 @@ How:
   because e5's last LayerNorm keeps its outputs small (norm about 5 a piece): at 5e-5 the
   head had not learned even the label prior after 126 steps (2,000 sentences: loss 0.83,
   every word ``O``); with 1e-3 the same run ends at loss 0.33 and dev F1 18.
+- ``--device cuda`` trains on a GPU where one is at hand (the same recipe: on an H200, six
+  epochs took 6 minutes with export and checks, 0.04 s a step); dev scoring runs there in
+  float32, export and checks on the CPU. A resumed GPU run is not bit for bit the same.
 - Forward and backward run under bf16 autocast (weights and optimizer stay float32): on
   this project's CPU (AVX512-BF16) a step takes 0.69 s instead of 1.82 s in float32, same
   losses to two decimals; ``--no-bf16`` turns it off and ``--benchmark N`` times N steps
@@ -348,9 +351,9 @@ def make_optimizer(
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def autocast(enabled: bool) -> contextlib.AbstractContextManager[Any]:
+def autocast(enabled: bool, device: torch.device) -> contextlib.AbstractContextManager[Any]:
     if enabled:
-        return torch.autocast("cpu", dtype=torch.bfloat16)
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
@@ -362,8 +365,9 @@ def train_step(
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     bf16: bool,
 ) -> float:
-    ids, mask, labels = collate(batch, pad)
-    with autocast(bf16):
+    device = next(model.parameters()).device
+    ids, mask, labels = (t.to(device) for t in collate(batch, pad))
+    with autocast(bf16, device):
         logits = model(ids, mask)
     loss = nn.functional.cross_entropy(
         logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE
@@ -381,9 +385,10 @@ def torch_logits(model: Tagger) -> Logits:
 
     def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         model.train(False)
+        device = next(model.parameters()).device
         with torch.inference_mode():
-            out = model(torch.from_numpy(ids), torch.from_numpy(mask))
-        return np.asarray(out.float().numpy(), dtype=np.float32)
+            out = model(torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device))
+        return np.asarray(out.float().cpu().numpy(), dtype=np.float32)
 
     return run
 
@@ -753,6 +758,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-pieces", type=int, default=256, help="longer sentences are cut")
     p.add_argument("--max-sentences", type=int, default=0, help="first N training sentences")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--device",
+        default="cpu",
+        help="where to train: cpu (the recipe), or cuda where a GPU is at hand (scores are "
+        "computed there in float32; export and checks run on the CPU)",
+    )
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--with-dev", action="store_true", help="train on the dev splits too")
     p.add_argument(
@@ -876,6 +887,7 @@ def train_and_export(args: argparse.Namespace) -> None:
 
     # 2. model, optimizer, checkpoint
     model = build_tagger(args.encoder, len(labels), args.dropout, args.seed)
+    model.to(torch.device(args.device))
     steps_per_epoch = len(plan_batches(lengths, args.batch, args.seed, 0, args.max_pieces))
     total_steps = sum(
         len(plan_batches(lengths, args.batch, args.seed, e, args.max_pieces))
@@ -899,6 +911,8 @@ def train_and_export(args: argparse.Namespace) -> None:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"]["torch"])
+        if state["rng"].get("cuda") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
         random.setstate(state["rng"]["python"])
         np.random.set_state(state["rng"]["numpy"])
         epoch, batch_in_epoch, step = state["epoch"], state["batch_in_epoch"], state["step"]
@@ -920,6 +934,7 @@ def train_and_export(args: argparse.Namespace) -> None:
                 "scheduler": scheduler.state_dict(),
                 "rng": {
                     "torch": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
                     "python": random.getstate(),
                     "numpy": np.random.get_state(),
                 },
@@ -992,8 +1007,9 @@ def train_and_export(args: argparse.Namespace) -> None:
             flush=True,
         )
 
-    # 4. export and check
+    # 4. export and check, on the CPU
     model.train(False)
+    model.to("cpu")
     (out / "torch").mkdir(exist_ok=True)
     model.encoder.config.save_pretrained(out / "torch")
     save_model(model, str(out / "torch" / "model.safetensors"))
