@@ -35,7 +35,7 @@ DEV_MODEL := build/model-dev
 # (docs/model.md, "A bias against O").
 NEURAL_OPTIONS := --epochs 12 --mix 2.0 --outside-bias 1.5 --vectors $(VECTORS)
 
-.PHONY: demo test test-backends lint docs fuzz serve bench bench-callgrind evaluate crossval crossval-neural model model-dev clusters e5 e5-news transformer transformer-ship gazetteers charmap calendar aliases clean
+.PHONY: demo test test-backends test-training lint docs fuzz serve bench bench-callgrind evaluate crossval crossval-neural model model-dev clusters e5 e5-news transformer transformer-ship gazetteers charmap calendar aliases clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ $(BACKENDS_VENV)/.installed: pyproject.toml
 ## test-backends: the camel and stanza backends' tests in .venv-backends (torch, CAMeL Tools, Stanza; docs/backends.md)
 test-backends: $(BACKENDS_VENV)/.installed
 	$(BACKENDS_VENV)/bin/python -m pytest tests/backends
+
+## test-training: the training scripts' tests (tests/training) in .venv-train (torch, transformers)
+test-training: $(TRAIN_VENV)/.installed
+	$(TRAIN_VENV)/bin/python -m pip install --quiet -e '.[train-transformer]' 'pytest>=8' 'hypothesis>=6.100'
+	$(TRAIN_VENV)/bin/python -m pytest tests/training
 
 ## lint: ruff and mypy
 lint: $(VENV)/.installed-test

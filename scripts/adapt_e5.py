@@ -37,7 +37,9 @@ How:
 - Checkpoints every ``--checkpoint-steps`` steps (model, optimizer, scheduler, step, RNG
   states) to ``OUT/checkpoint.pt``; a run finding one resumes from it if its options are
   the same. ``--max-seconds`` ends a run early (the schedule stays that of ``--steps``)
-  after a checkpoint: rerun to go on.
+  after a checkpoint: rerun to go on. On the CPU with one thread a stopped and resumed run
+  ends with the same weights, bit for bit, as one that ran through
+  (``tests/training/test_adapt_e5.py``, ``make test-training``).
 
 Run it from the repository root, after ``scripts/convert_e5.py``::
 
@@ -315,6 +317,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         gen.set_state(state["generator"])
+        torch.set_rng_state(state["rng"])  # dropout's
+        if state.get("cuda_rng") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         step, history = state["step"], state["history"]
         print(f"resumed from {ckpt_path} at step {step} of {args.steps}", flush=True)
     else:
@@ -328,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
             "generator": gen.get_state(),
+            "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "step": step,
             "history": history,
         }
