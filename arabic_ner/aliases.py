@@ -135,7 +135,9 @@ def resolve(entities: Sequence[Entity], table: AliasTable) -> list[Entity]:
         key = actor[i]
         numbers.setdefault(key, len(numbers))
         mention = entities[i].normalized
-        if len(mention.split()) > len(longest.get(key, "").split()):
+        # The first mention of an actor, then any with more words. (Not only "more words":
+        # a mention of U+001C-U+001F alone has none to str.split, though it is a token.)
+        if key not in longest or len(mention.split()) > len(longest[key].split()):
             longest[key] = mention
     out = list(entities)
     for i in names:

@@ -69,6 +69,13 @@ def test_same_name_different_type_are_different_actors() -> None:
     assert found[0].cluster != found[1].cluster
 
 
+def test_a_name_python_splits_into_no_words_is_its_own_canonical() -> None:
+    # Found by fuzz/fuzz_extract.py: U+001D (and U+001C-U+001F) are whitespace to
+    # str.split but not to the tokenizer, so a tagged run of them has no words.
+    (found,) = resolve([entity("\x1d\x1d", EntityType.MISC, 0)], AliasTable({}))
+    assert found.canonical == "\x1d\x1d" and found.cluster == 0
+
+
 def test_table_type_overrides_a_confused_tagger() -> None:
     (found,) = resolve([entity("فرانس برس", EntityType.PERS, 0)], default_aliases())
     assert found.type is EntityType.ORG and found.canonical == "وكالة فرانس برس"
