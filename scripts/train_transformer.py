@@ -341,14 +341,21 @@ def make_optimizer(
         ],
         lr=args.lr,
     )
-    warmup = max(1, round(float(args.warmup) * total_steps))
+    return optimizer, linear_schedule(optimizer, float(args.warmup), total_steps)
+
+
+def linear_schedule(
+    optimizer: torch.optim.Optimizer, warmup_share: float, total_steps: int
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Warm up linearly over ``warmup_share`` of the steps, then decay linearly to 0."""
+    warmup = max(1, round(warmup_share * total_steps))
 
     def factor(step: int) -> float:
         if step < warmup:
             return (step + 1) / warmup
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
-    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def autocast(enabled: bool, device: torch.device) -> contextlib.AbstractContextManager[Any]:

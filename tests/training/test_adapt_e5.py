@@ -34,6 +34,7 @@ SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
 @pytest.fixture(scope="module")
 def adapt() -> ModuleType:
+    sys.path.insert(0, str(SCRIPT.parent))  # as when the script runs: its siblings import
     spec = importlib.util.spec_from_file_location("adapt_e5", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
