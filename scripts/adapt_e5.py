@@ -32,9 +32,10 @@ How:
   hand. On an H200 (2026-12-04, sharing it with a fine-tuning run) the 2,000 steps of 256
   blocks of 128 pieces (65.5M pieces, 3.6 passes over the news) ran at 14 to 16 steps a
   second, about 470,000 pieces/s: 2.5 minutes (then the head still scored every
-  position; it now scores the masked ones only, with the same loss). The same recipe runs on the CPU (smoke-tested
-  there), slowly: at the rate fine-tuning reaches on one core (about 1,100 pieces/s) it
-  would take about 17 hours; checkpoints let it stop and resume.
+  position; it now scores the masked ones only, with the same loss). The same recipe
+  runs on the CPU (smoke-tested there), slowly: at the rate fine-tuning reaches on one
+  core (about 1,100 pieces/s) it would take about 17 hours; checkpoints let it stop and
+  resume.
 - Checkpoints every ``--checkpoint-steps`` steps (model, optimizer, scheduler, step, RNG
   states) to ``OUT/checkpoint.pt``; a run finding one resumes from it if its options are
   the same. ``--max-seconds`` ends a run early (the schedule stays that of ``--steps``)
