@@ -21,7 +21,8 @@ from libc.string cimport memcpy
 cdef extern from "_lstm.h" nogil:
     void arabic_ner_lstm(
         const double* gates, const double* w_hh, Py_ssize_t hidden, Py_ssize_t start,
-        Py_ssize_t length, int backward, double* out, double* z, double* h, double* c,
+        Py_ssize_t length, int backward, double* out, double* z, double* e, double* h,
+        double* c,
     )
 
 
@@ -59,10 +60,12 @@ def lstm(
     if gates.shape[0] == 0 or hidden == 0:
         return
     cdef double* z = <double*> malloc(width * sizeof(double))
+    cdef double* e = <double*> malloc(width * sizeof(double))
     cdef double* h = <double*> malloc(hidden * sizeof(double))
     cdef double* c = <double*> malloc(hidden * sizeof(double))
-    if z == NULL or h == NULL or c == NULL:
+    if z == NULL or e == NULL or h == NULL or c == NULL:
         free(z)
+        free(e)
         free(h)
         free(c)
         raise MemoryError()
@@ -71,9 +74,10 @@ def lstm(
         for s in range(starts.shape[0]):
             arabic_ner_lstm(
                 &gates[0, 0], &w_hh[0, 0], hidden, starts[s], lengths[s], backward,
-                &out[0, 0], z, h, c,
+                &out[0, 0], z, e, h, c,
             )
     free(z)
+    free(e)
     free(h)
     free(c)
 

@@ -66,6 +66,27 @@ def test_lstm_equals_numpys() -> None:
 
 
 @needs_compiled
+@pytest.mark.parametrize("hidden", [1, 5, 9, 64])
+def test_lstm_equals_numpys_at_any_width_and_when_saturated(hidden: int) -> None:
+    # Widths 4H below, at and between the C loop's tiles of 32 outputs; gates far outside
+    # exp's range, where the C clamps its argument and numpy's tanh saturates.
+    rng = np.random.default_rng(hidden)
+    lengths = np.array([7, 3, 1], dtype=np.intp)
+    starts = np.array([0, 7, 10], dtype=np.intp)
+    w_hh = rng.normal(0, 1, (hidden, 4 * hidden))
+    gates = rng.normal(0, 2, (11, 4 * hidden))
+    gates[::3] *= 1e6
+    runner = NeuralTagger.__new__(NeuralTagger)
+    runner._hidden = hidden
+    for backward in (False, True):
+        fast = runner._run(gates, w_hh, starts, lengths, backward=backward)
+        with kernels.use_compiled(False):
+            slow = runner._run(gates, w_hh, starts, lengths, backward=backward)
+        assert np.isfinite(fast).all()
+        np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
+
+
+@needs_compiled
 def test_kernels_check_their_input() -> None:
     from arabic_ner import _kernels
 
