@@ -28,7 +28,8 @@ How:
 - AdamW (weight decay 0.01, none on biases and LayerNorms), ``--lr`` with linear warm-up
   over ``--warmup`` of the steps and linear decay to 0, gradients clipped to norm 1,
   ``--batch`` blocks a step, blocks in a new random order each epoch.
-- bf16 autocast on the CPU (AVX512-BF16) or the GPU; ``--device cuda`` where one is at
+- bf16 autocast where the CPU (AVX512-BF16, AMX) or the GPU does bf16, float32 elsewhere
+  (``train_transformer.bf16_is_fast``); ``--device cuda`` where one is at
   hand. On an H200 (2026-12-04, sharing it with a fine-tuning run) the 2,000 steps of 256
   blocks of 128 pieces (65.5M pieces, 3.6 passes over the news) ran at 14 to 16 steps a
   second, about 470,000 pieces/s: 2.5 minutes (then the head still scored every
@@ -83,7 +84,7 @@ from transformers.utils import logging as hf_logging
 # Sibling scripts (this folder is on sys.path when a script runs): the news reader of the
 # clusters, and the autocast and learning-rate schedule of fine-tuning.
 from build_clusters import CORPORA, articles
-from train_transformer import autocast, linear_schedule
+from train_transformer import autocast, bf16_is_fast, linear_schedule
 
 CHECKPOINT = "checkpoint.pt"
 PIECES = "pieces.npy"
@@ -223,7 +224,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     p.add_argument("--threads", type=int, default=1, help="CPU threads")
     p.add_argument(
-        "--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast"
+        "--bf16",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bf16 autocast (default: where the GPU or CPU does bf16)",
     )
     p.add_argument("--checkpoint-steps", type=int, default=100)
     p.add_argument("--log-steps", type=int, default=20)
@@ -231,6 +235,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--encode-only", action="store_true", help="write OUT/pieces.npy and exit")
     p.add_argument("--fresh", action="store_true", help="ignore OUT/checkpoint.pt")
     args = p.parse_args(argv)
+    if args.bf16 is None:
+        args.bf16 = bf16_is_fast(torch.device(args.device))
     if not 8 <= args.seq <= 512:
         p.error("--seq must be between 8 and 512 (the encoder's positions)")
     return args

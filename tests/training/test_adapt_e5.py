@@ -144,3 +144,21 @@ def test_other_options_do_not_resume_a_checkpoint(
     run(adapt, encoder, unlabeled, tmp_path, "--max-seconds", "1e-9")
     with pytest.raises(SystemExit, match="--fresh"):
         run(adapt, encoder, unlabeled, tmp_path, "--lr", "1e-3")
+
+
+def test_bf16_only_where_the_hardware_does_it(adapt: ModuleType, tmp_path: Path) -> None:
+    from train_transformer import bf16_is_fast
+
+    cpu = torch.device("cpu")
+    with_bf16 = tmp_path / "bf16"
+    with_bf16.write_text("flags\t\t: fpu sse2 avx2 avx512f avx512_bf16\n", encoding="utf-8")
+    without = tmp_path / "avx2"
+    without.write_text("flags\t\t: fpu sse2 avx2 fma avx512f\n", encoding="utf-8")
+    assert bf16_is_fast(cpu, with_bf16)
+    assert not bf16_is_fast(cpu, without)
+    assert not bf16_is_fast(cpu, tmp_path / "missing")
+    # Asked for neither, the scripts decide; asked, they do as told.
+    default = adapt.parse_args(["--out", str(tmp_path)]).bf16
+    assert default == bf16_is_fast(cpu)
+    assert adapt.parse_args(["--out", str(tmp_path), "--no-bf16"]).bf16 is False
+    assert adapt.parse_args(["--out", str(tmp_path), "--bf16"]).bf16 is True
