@@ -26,7 +26,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ENV_VARIABLE", "add_rows", "compiled", "module", "use_compiled"]
+__all__ = [
+    "CACHE_LINE",
+    "ENV_VARIABLE",
+    "add_rows",
+    "aligned",
+    "compiled",
+    "module",
+    "use_compiled",
+]
 
 ENV_VARIABLE = "ARABIC_NER_NO_KERNELS"
 """Set to 1 to run the numpy loops although the compiled ones are installed."""
@@ -85,3 +93,24 @@ def add_rows(
             np.asarray(positions, dtype=np.intp),
             np.ascontiguousarray(values, dtype=np.float64),
         )
+
+
+CACHE_LINE = 64
+"""Bytes: the compiled LSTM reads its recurrent weights fastest from a multiple of this."""
+
+
+def aligned(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A C-contiguous copy of ``array`` whose data start at a multiple of 64 bytes.
+
+    numpy aligns its arrays to 16 bytes; the compiled LSTM reads whole cache lines of its
+    weights at a time, and copies weights that are not aligned (``_kernels.lstm``).
+
+    >>> weights = aligned(np.arange(6.0).reshape(2, 3))
+    >>> weights.ctypes.data % CACHE_LINE, weights.tolist()
+    (0, [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
+    """
+    buffer = np.empty(array.nbytes + CACHE_LINE, dtype=np.uint8)
+    offset = -buffer.ctypes.data % CACHE_LINE
+    out = buffer[offset : offset + array.nbytes].view(array.dtype).reshape(array.shape)
+    out[...] = array
+    return out

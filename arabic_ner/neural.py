@@ -270,7 +270,7 @@ class NeuralTagger:
                 (
                     w_ih[cached].copy(),  # (F + K, 4H)
                     w_ih[f : f + v].copy(),  # (V, 4H)
-                    np.ascontiguousarray(weights[f"{d}_w_hh"][ifog].T * half),  # (H, 4H)
+                    kernels.aligned(weights[f"{d}_w_hh"][ifog].T * half),  # (H, 4H)
                     weights[f"{d}_bias"][ifog] * half,
                     weights["out_weight"][:, k * hidden : (k + 1) * hidden].T.copy(),  # (H, labels)
                 )

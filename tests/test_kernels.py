@@ -87,6 +87,32 @@ def test_lstm_equals_numpys_at_any_width_and_when_saturated(hidden: int) -> None
 
 
 @needs_compiled
+def test_lstm_reads_weights_at_any_address_alike() -> None:
+    # The kernel copies weights that do not start on a cache line; the shipped tagger keeps
+    # them aligned (kernels.aligned) so that it need not.
+    from arabic_ner import _kernels
+
+    rng = np.random.default_rng(3)
+    hidden = 16
+    weights = rng.normal(0, 0.5, (hidden, 4 * hidden))
+    gates = rng.normal(0, 1, (9, 4 * hidden))
+    starts, lengths = np.array([0, 4], dtype=np.intp), np.array([4, 5], dtype=np.intp)
+    at_line = kernels.aligned(weights)
+    buffer = np.empty(weights.size + 8)
+    offset = (-buffer.ctypes.data % kernels.CACHE_LINE) // 8 + 1  # 8 bytes past a line
+    off_line = buffer[offset : offset + weights.size].reshape(weights.shape)
+    off_line[...] = weights
+    assert at_line.ctypes.data % kernels.CACHE_LINE == 0
+    assert off_line.ctypes.data % kernels.CACHE_LINE == 8
+    results = []
+    for w_hh in (at_line, off_line):
+        out = np.empty((9, hidden))
+        _kernels.lstm(gates, w_hh, starts, lengths, False, out)
+        results.append(out)
+    assert np.array_equal(results[0], results[1])
+
+
+@needs_compiled
 def test_kernels_check_their_input() -> None:
     from arabic_ner import _kernels
 
