@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from speed import cpu_description  # bench/speed.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 # What each figure is called, and the line of speed.py's output it is read from.
 FIGURES = {
@@ -128,6 +130,7 @@ def main() -> None:
         for name, (tree, env) in trees.items():
             print(f"run {run + 1}: {name} ({tree})", file=sys.stderr, flush=True)
             results[name].append(run_speed(tree, extra, env))
+    print(f"cpu: {cpu_description()}")
     print(f"baselines: {', '.join(baselines)}; {args.runs} run(s) each, alternating; ranges")
     print(f"{'figure':<36}" + "".join(f"{name:>22}" for name in trees))
     for figure in FIGURES:

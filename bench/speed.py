@@ -45,6 +45,32 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return peak / 1024 if sys.platform != "darwin" else peak / 2**20
 
 
+# The vector extensions that decide which of the compiled LSTM's versions runs (AVX-512 or
+# AVX2, arabic_ner/_lstm.h) and whether bf16 training is fast: this project's machine has
+# been, from one session to the next, a CPU with AVX512-BF16, an AVX-512 Xeon without it
+# and an AVX2-only EPYC, with figures that differ by 2x and more.
+CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def cpu_description(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name and which of :data:`CPU_FLAGS` it has (Linux; else the platform).
+
+    >>> cpu_description(Path("/nonexistent")) == (platform.processor() or platform.machine())
+    True
+    """
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields = dict(
+        (key.strip(), value.strip())
+        for key, _, value in (line.partition(":") for line in text.splitlines()[:40])
+    )
+    flags = set(fields.get("flags", "").split())
+    have = [flag for flag in CPU_FLAGS if flag in flags]
+    return f"{fields.get('model name', platform.machine())}; {' '.join(have) or 'no AVX2'}"
+
+
 def best_of(repeats: int, run: Callable[[], object]) -> float:
     """Return the fastest of ``repeats`` timings of ``run()`` in seconds."""
     times = []
@@ -114,6 +140,7 @@ def main() -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
+    print(f"cpu: {cpu_description()}")
     print(f"backend: {nlp.backend!r}")
     print(f"input: sample article x {copies} = {n_bytes / 1e6:.2f} MB, {n_tokens:,} tokens")
     print(f"model load (import + first call): {load_seconds:.2f} s")
