@@ -163,6 +163,36 @@ def test_entity_repr_to_dict_and_order() -> None:
         a.start = 3  # type: ignore[misc]
 
 
+def test_entity_pickles_and_copies_with_every_field() -> None:
+    # Entity.__reduce__ lists the fields by hand (it is faster than the dataclass's own
+    # state): a field added to the class and not to it would come back as its default.
+    import copy
+    import dataclasses
+    import pickle
+
+    entity = Entity(
+        "5 ايار/مايو 2015",
+        EntityType.DATE,
+        3,
+        18,
+        0.75,
+        "5 ايار/مايو 2015",
+        value=arabic_ner.Value(year=2015, month=5, day=5),
+        canonical="canonical",
+        cluster=2,
+    )
+    defaults = Entity("x", EntityType.PERS, 0, 1, 1.0, "x")
+    assert all(
+        getattr(entity, field.name) != getattr(defaults, field.name)
+        for field in dataclasses.fields(Entity)
+    ), "give every field a value unlike the defaults, so that a field left out shows"
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        back = pickle.loads(pickle.dumps(entity, protocol=protocol))
+        assert back == entity and type(back) is Entity and back.type is EntityType.DATE
+    assert copy.deepcopy(entity) == entity
+    assert copy.copy(entity) == entity
+
+
 def test_import_is_light_and_loads_no_model() -> None:
     code = (
         "import sys, arabic_ner, arabic_ner.pipeline as p; "
