@@ -66,8 +66,9 @@ def lstm(
     cdef double* e = <double*> malloc(width * sizeof(double))
     cdef double* h = <double*> malloc(hidden * sizeof(double))
     cdef double* c = <double*> malloc(hidden * sizeof(double))
-    # Rows of w_hh that do not start on a cache line (64 bytes) make every AVX-512 load of
-    # them straddle two lines: a step took 4.3 us instead of 2.0 (H = 64, an AVX-512 Xeon).
+    # When w_hh does not start on a cache line (64 bytes), with H a multiple of 8 every
+    # AVX-512 load of it straddles two lines: a step took 4.3 us instead of 2.0 (H = 64, an
+    # AVX-512 Xeon). Copied to a line, its first row starts on one.
     cdef const double* weights = &w_hh[0, 0]
     cdef void* copy = NULL
     if (<uintptr_t> weights) % 64:

@@ -100,7 +100,7 @@ CACHE_LINE = 64
 
 
 def aligned(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """A C-contiguous copy of ``array`` whose data start at a multiple of 64 bytes.
+    """A C-contiguous copy of numeric ``array`` whose data start at a multiple of 64 bytes.
 
     numpy aligns its arrays to 16 bytes; the compiled LSTM reads whole cache lines of its
     weights at a time, and copies weights that are not aligned (``_kernels.lstm``).
@@ -109,6 +109,8 @@ def aligned(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
     >>> weights.ctypes.data % CACHE_LINE, weights.tolist()
     (0, [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
     """
+    if array.nbytes == 0:  # no data to align (numpy points an empty slice anywhere)
+        return np.empty_like(array, order="C")
     buffer = np.empty(array.nbytes + CACHE_LINE, dtype=np.uint8)
     offset = -buffer.ctypes.data % CACHE_LINE
     out = buffer[offset : offset + array.nbytes].view(array.dtype).reshape(array.shape)

@@ -53,22 +53,29 @@ CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 
 
 def cpu_description(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The CPU's model name and which of :data:`CPU_FLAGS` it has (Linux; else the platform).
+    r"""The CPU's model name and which of :data:`CPU_FLAGS` it has (Linux; else the platform).
 
-    >>> cpu_description(Path("/nonexistent")) == (platform.processor() or platform.machine())
-    True
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     info = Path(folder, "cpuinfo")
+    ...     _ = info.write_text("model name\t: Xeon\nflags\t\t: fpu avx2 fma avx512f\n")
+    ...     cpu_description(info)
+    'Xeon; avx2 avx512f'
     """
     try:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return platform.processor() or platform.machine()
+    # The first processor's block: every core of one machine lists the same model and flags.
+    block = text.split("\n\n", 1)[0]
     fields = dict(
         (key.strip(), value.strip())
-        for key, _, value in (line.partition(":") for line in text.splitlines()[:40])
+        for key, _, value in (line.partition(":") for line in block.splitlines())
     )
     flags = set(fields.get("flags", "").split())
-    have = [flag for flag in CPU_FLAGS if flag in flags]
-    return f"{fields.get('model name', platform.machine())}; {' '.join(have) or 'no AVX2'}"
+    have = " ".join(flag for flag in CPU_FLAGS if flag in flags)
+    model = fields.get("model name", platform.machine())
+    return f"{model}; {have}" if have else model
 
 
 def best_of(repeats: int, run: Callable[[], object]) -> float:

@@ -37,7 +37,9 @@ How:
   AMX), in float32 elsewhere: on a CPU with AVX512-BF16 a step took 0.69 s instead of
   1.82 s in float32, same losses to two decimals; on one with AVX2 only (2026-12-05, where
   torch emulates bf16) 31.8 s instead of 4.3 s. ``--bf16`` / ``--no-bf16`` choose, and
-  ``--benchmark N`` times N steps both ways and exits.
+  ``--benchmark N`` times N steps both ways and exits. The default follows the machine,
+  and a checkpoint resumes only with the choice it was made with: a run moved to another
+  machine may need the checkpoint's ``--bf16`` or ``--no-bf16`` given.
 - Checkpoints: after every epoch and every ``--checkpoint-steps`` steps, the model,
   optimizer, scheduler, RNG states, epoch, step and the dev scores so far go to
   ``OUT/checkpoint.pt`` (written to a temporary file, then renamed). A run finding that
@@ -363,12 +365,14 @@ def linear_schedule(
 def bf16_is_fast(device: torch.device, cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Whether bf16 autocast speeds training up on ``device`` rather than slowing it down.
 
-    A GPU that has bf16, or a CPU with AVX512-BF16 or AMX (Linux's flags ``avx512_bf16``,
-    ``amx_bf16``; elsewhere, not known: no). Without them torch emulates bf16 on the CPU,
-    and a step of fine-tuning took 7x as long as in float32.
+    A GPU of compute capability 8.0 or more (Ampere on: before it, torch emulates bf16,
+    and ``torch.cuda.is_bf16_supported()`` counts emulation in), or a CPU with AVX512-BF16
+    or AMX (Linux's flags ``avx512_bf16``, ``amx_bf16``; elsewhere, not known: no).
+    Without them torch emulates bf16 on the CPU, and a step of fine-tuning took 7x as
+    long as in float32.
     """
     if device.type == "cuda":
-        return bool(torch.cuda.is_bf16_supported())
+        return torch.cuda.get_device_capability(device) >= (8, 0)
     if device.type != "cpu":
         return False
     try:

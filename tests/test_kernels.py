@@ -112,6 +112,14 @@ def test_lstm_reads_weights_at_any_address_alike() -> None:
     assert np.array_equal(results[0], results[1])
 
 
+def test_the_shipped_taggers_recurrent_weights_start_on_a_cache_line() -> None:
+    # Off a line the kernel reads a copy, at a cost on every call (see _kernels.lstm).
+    neural = arabic_ner.load().backend.neural
+    assert neural is not None
+    for _, _, w_hh, _, _ in neural._directions:
+        assert w_hh.ctypes.data % kernels.CACHE_LINE == 0
+
+
 @needs_compiled
 def test_kernels_check_their_input() -> None:
     from arabic_ner import _kernels

@@ -146,7 +146,10 @@ def test_other_options_do_not_resume_a_checkpoint(
         run(adapt, encoder, unlabeled, tmp_path, "--lr", "1e-3")
 
 
-def test_bf16_only_where_the_hardware_does_it(adapt: ModuleType, tmp_path: Path) -> None:
+def test_bf16_only_where_the_hardware_does_it(
+    adapt: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import train_transformer
     from train_transformer import bf16_is_fast
 
     cpu = torch.device("cpu")
@@ -157,8 +160,24 @@ def test_bf16_only_where_the_hardware_does_it(adapt: ModuleType, tmp_path: Path)
     assert bf16_is_fast(cpu, with_bf16)
     assert not bf16_is_fast(cpu, without)
     assert not bf16_is_fast(cpu, tmp_path / "missing")
-    # Asked for neither, the scripts decide; asked, they do as told.
-    default = adapt.parse_args(["--out", str(tmp_path)]).bf16
-    assert default == bf16_is_fast(cpu)
-    assert adapt.parse_args(["--out", str(tmp_path), "--no-bf16"]).bf16 is False
-    assert adapt.parse_args(["--out", str(tmp_path), "--bf16"]).bf16 is True
+    # GPUs: Ampere (8.0) on; before it torch emulates bf16.
+    asked = []
+
+    def capability(device: object) -> tuple[int, int]:
+        asked.append(device)
+        return (7, 0) if len(asked) == 1 else (8, 0)
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", capability)
+    gpu = torch.device("cuda:1")
+    assert not bf16_is_fast(gpu)
+    assert bf16_is_fast(gpu)
+    assert asked == [gpu, gpu]  # the GPU asked for, not the current one
+    # Asked for neither, both scripts follow bf16_is_fast; asked, they do as told.
+    for fast in (True, False):
+        monkeypatch.setattr(adapt, "bf16_is_fast", lambda device, fast=fast: fast)
+        monkeypatch.setattr(train_transformer, "bf16_is_fast", lambda device, fast=fast: fast)
+        assert adapt.parse_args(["--out", str(tmp_path)]).bf16 is fast
+        assert train_transformer.parse_args([]).bf16 is fast
+        for option, chosen in (("--bf16", True), ("--no-bf16", False)):
+            assert adapt.parse_args(["--out", str(tmp_path), option]).bf16 is chosen
+            assert train_transformer.parse_args([option]).bf16 is chosen
