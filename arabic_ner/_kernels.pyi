@@ -9,6 +9,7 @@ def lstm(
     backward: bool,
     out: npt.NDArray[np.float64],
 ) -> None: ...
+def product_loops(level: int = -1) -> int: ...
 def viterbi(
     emissions: npt.NDArray[np.float64],
     transitions: npt.NDArray[np.float64],

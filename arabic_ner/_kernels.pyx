@@ -20,6 +20,7 @@ from libc.string cimport memcpy
 
 
 cdef extern from "_lstm.h" nogil:
+    int arabic_ner_product_loops(int level)
     void arabic_ner_lstm(
         const double* gates, const double* w_hh, Py_ssize_t hidden, Py_ssize_t start,
         Py_ssize_t length, int backward, double* out, double* z, double* e, double* h,
@@ -95,6 +96,17 @@ def lstm(
     free(e)
     free(h)
     free(c)
+
+
+def product_loops(int level=-1):
+    """Which of the LSTM product's loops runs: 2 (vectors of 8 doubles, for AVX-512), 1 (of
+    4, for AVX2) or 0 (plain loops; also wherever the build has no GCC vectors, -1 then).
+    Given ``level`` 0 to 2, that one runs from now on, whatever the CPU: each gives the same
+    bits, only the speed differs (``_lstm.h``). For tests.
+    """
+    if level not in (-1, 0, 1, 2):
+        raise ValueError(f"level must be -1, 0, 1 or 2, not {level}")
+    return arabic_ner_product_loops(level)
 
 
 def viterbi(

@@ -148,3 +148,34 @@ def test_a_full_word_type_cache_is_emptied_between_sentences_not_inside_one(
     monkeypatch.setattr(neural, "_CACHE_LIMIT", 100)
     small = Pipeline(CRFBackend(default_model_path()))
     assert list(small.pipe(texts, batch_size=4)) == expected
+
+
+def test_tagging_runs_on_one_blas_thread_and_gives_the_others_back(
+    monkeypatch: pytest.MonkeyPatch, sample_text: str
+) -> None:
+    # BLAS threads busy-waiting for each other made two pipe() workers on two cores five
+    # times slower than one process (model.py); the caller's own setting comes back.
+    from arabic_ner import model
+
+    libraries = model._blas_libraries()
+    if not libraries:
+        pytest.skip("numpy loaded no BLAS library that threadpoolctl controls")
+    before = [library.num_threads for library in libraries]
+    seen: list[list[int]] = []
+    backend = CRFBackend(default_model_path())
+    decode = backend._decode
+
+    def recording(sentences):  # type: ignore[no-untyped-def]
+        seen.append([library.num_threads for library in libraries])
+        return decode(sentences)
+
+    monkeypatch.setattr(backend, "_decode", recording)
+    try:
+        for library in libraries:
+            library.set_num_threads(2)
+        Pipeline(backend)(sample_text)
+        assert seen and all(threads == [1] * len(libraries) for threads in seen)
+        assert [library.num_threads for library in libraries] == [2] * len(libraries)
+    finally:
+        for library, threads in zip(libraries, before, strict=True):
+            library.set_num_threads(threads)

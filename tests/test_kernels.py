@@ -87,6 +87,35 @@ def test_lstm_equals_numpys_at_any_width_and_when_saturated(hidden: int) -> None
 
 
 @needs_compiled
+@pytest.mark.parametrize("hidden", [5, 8, 64])
+def test_lstm_product_loops_give_the_same_bits(hidden: int) -> None:
+    # The recurrent product runs in vectors of 8 doubles on AVX-512, of 4 on AVX2, in plain
+    # loops elsewhere (_lstm.h); each output adds its terms in one order in all three.
+    from arabic_ner import _kernels
+
+    if _kernels.product_loops() < 0:
+        pytest.skip("built without GCC's vector types: plain loops only")
+    rng = np.random.default_rng(hidden)
+    lengths = np.array([9, 4], dtype=np.intp)
+    starts = np.array([0, 9], dtype=np.intp)
+    w_hh = kernels.aligned(rng.normal(0, 1, (hidden, 4 * hidden)))
+    gates = rng.normal(0, 2, (13, 4 * hidden))
+    level = _kernels.product_loops()
+    outputs = []
+    try:
+        for forced in (0, 1, 2):
+            assert _kernels.product_loops(forced) == forced
+            out = np.empty((13, hidden))
+            _kernels.lstm(gates, w_hh, starts, lengths, False, out)
+            outputs.append(out)
+    finally:
+        _kernels.product_loops(level)
+    assert outputs[0].tobytes() == outputs[1].tobytes() == outputs[2].tobytes()
+    with pytest.raises(ValueError, match="level must be"):
+        _kernels.product_loops(3)
+
+
+@needs_compiled
 def test_lstm_reads_weights_at_any_address_alike() -> None:
     # The kernel copies weights that do not start on a cache line; the shipped tagger keeps
     # them aligned (kernels.aligned) so that it need not.
