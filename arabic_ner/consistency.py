@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from arabic_ner.gazetteer import Gazetteer
 from arabic_ner.scoring import chunks
 from arabic_ner.tokenize import Token, TokenKind
 
@@ -61,16 +60,20 @@ def propagate(
                     sources[key] = (kind, confidence)
     if not sources:
         return [(list(labels), list(scores)) for labels, scores in tagged]
-    names = Gazetteer({key: {kind} for key, (kind, _) in sources.items()})
-    first_words = {key.split(" ", 1)[0] for key in sources}
+    # The names of one document are few (tens): a dict from first word to the names
+    # starting with it finds them faster than building an Aho-Corasick automaton per
+    # document, as the gazetteer does for its hundreds of thousands of names.
+    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for key, (kind, _) in sources.items():
+        if key:
+            name = tuple(key.split(" "))
+            by_first.setdefault(name[0], []).append((name, kind))
     out: list[Tagged] = []
     for words, (labels, scores) in zip(stems, tagged, strict=True):
         labels, scores = list(labels), list(scores)
-        if first_words.isdisjoint(words):
-            out.append((labels, scores))  # no mention of a known name can start here
-            continue
+        found = _mentions(words, by_first)
         # Longest matches first, each only over tokens still outside any entity.
-        for start, end, kind in sorted(names.matches(words), key=lambda m: m[0] - m[1]):
+        for start, end, kind in sorted(found, key=lambda m: m[0] - m[1]):
             joins_next = end < len(labels) and labels[end].startswith("I-")
             if not joins_next and all(label == "O" for label in labels[start:end]):
                 confidence = sources[" ".join(words[start:end])][1]
@@ -78,3 +81,23 @@ def propagate(
                 scores[start:end] = [confidence] * (end - start)
         out.append((labels, scores))
     return out
+
+
+def _mentions(
+    words: Sequence[str], by_first: dict[str, list[tuple[tuple[str, ...], str]]]
+) -> list[tuple[int, int, str]]:
+    """Return ``(start, end, type)`` of every name of ``by_first`` in ``words``, sorted.
+
+    Overlapping and nested mentions are all returned, as :meth:`Gazetteer.matches` does.
+
+    >>> _mentions(["قال", "بوتين", "بوتين"], {"بوتين": [(("بوتين",), "PERS")]})
+    [(1, 2, 'PERS'), (2, 3, 'PERS')]
+    """
+    found = []
+    for start, word in enumerate(words):
+        for name, kind in by_first.get(word, ()):
+            end = start + len(name)
+            if end <= len(words) and tuple(words[start:end]) == name:
+                found.append((start, end, kind))
+    found.sort()
+    return found
