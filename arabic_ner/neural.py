@@ -263,18 +263,19 @@ class NeuralTagger:
         # group's types are multiplied apart, by the V rows of w_ih.
         f, v = self._width, self._vector_width
         cached = np.r_[0:f, f + v : weights["f_w_ih"].shape[1]]
-        self._directions: list[tuple[FloatArray, ...]] = []
-        for k, d in enumerate("fb"):
-            w_ih = (weights[f"{d}_w_ih"][ifog] * half[:, None]).T  # (F + V + K, 4H)
-            self._directions.append(
-                (
-                    w_ih[cached].copy(),  # (F + K, 4H)
-                    w_ih[f : f + v].copy(),  # (V, 4H)
-                    kernels.aligned(weights[f"{d}_w_hh"][ifog].T * half),  # (H, 4H)
-                    weights[f"{d}_bias"][ifog] * half,
-                    weights["out_weight"][:, k * hidden : (k + 1) * hidden].T.copy(),  # (H, labels)
-                )
+        # Both directions' input weights side by side, (rows, 8H): a group's input gates
+        # are two products, not four (each gate's sum is the same, bit for bit).
+        w_ih = [(weights[f"{d}_w_ih"][ifog] * half[:, None]).T for d in "fb"]  # (F + V + K, 4H)
+        self._w_inputs = np.hstack([w[cached] for w in w_ih])  # (F + K, 8H)
+        self._w_vectors = np.hstack([w[f : f + v] for w in w_ih])  # (V, 8H)
+        self._bias = np.concatenate([weights[f"{d}_bias"][ifog] * half for d in "fb"])
+        self._directions: list[tuple[FloatArray, FloatArray]] = [
+            (
+                kernels.aligned(weights[f"{d}_w_hh"][ifog].T * half),  # (H, 4H)
+                weights["out_weight"][:, k * hidden : (k + 1) * hidden].T.copy(),  # (H, labels)
             )
+            for k, d in enumerate("fb")
+        ]
         self._out_bias = weights["out_bias"]
         self._conv_width = weights["conv_weight"].shape[2]
         # The convolution is linear in the character vectors: what each character adds to
@@ -428,18 +429,20 @@ class NeuralTagger:
                     if feature is not None:
                         hit_tokens.append(start + position)
                         hit_features.append(feature)
-        type_vectors = None
+        type_gates = type_inputs @ self._w_inputs + self._bias  # (types, 8H)
         if self._vector_width:
             type_vectors = self._word_vectors[self._type_vectors[types]].astype(DTYPE)
+            type_gates += type_vectors @ self._w_vectors
+        if hit_tokens:
+            hit_vectors = self._feature_vectors[hit_features].astype(DTYPE)
+            hit_gates = hit_vectors @ self._w_inputs[: self._width]
         out: FloatArray = np.zeros((len(ids), len(self.labels)), dtype=DTYPE) + self._out_bias
-        for direction, (w_ih, w_vectors, w_hh, bias, w_out) in enumerate(self._directions):
-            type_gates = type_inputs @ w_ih + bias
-            if type_vectors is not None:
-                type_gates += type_vectors @ w_vectors
-            gates = type_gates[inverse]
+        gates_width = 4 * self._hidden
+        for direction, (w_hh, w_out) in enumerate(self._directions):
+            columns = slice(direction * gates_width, (direction + 1) * gates_width)
+            gates = type_gates[inverse, columns]  # a new array, rows in token order
             if hit_tokens:
-                hit_vectors = self._feature_vectors[hit_features].astype(DTYPE)
-                kernels.add_rows(gates, hit_tokens, hit_vectors @ w_ih[: self._width])
+                kernels.add_rows(gates, hit_tokens, np.ascontiguousarray(hit_gates[:, columns]))
             out += self._run(gates, w_hh, starts, lengths, backward=direction == 1) @ w_out
         return out
 

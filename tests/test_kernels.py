@@ -57,7 +57,7 @@ def test_lstm_equals_numpys() -> None:
     lengths = np.array(sorted(rng.integers(1, 60, 40), reverse=True), dtype=np.intp)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
     for backward in (False, True):
-        _, _, w_hh, _, _ = tagger._directions[int(backward)]
+        w_hh, _ = tagger._directions[int(backward)]
         gates = rng.normal(0, 2, (int(lengths.sum()), w_hh.shape[1]))
         fast = tagger._run(gates, w_hh, starts, lengths, backward=backward)
         with kernels.use_compiled(False):
@@ -145,7 +145,7 @@ def test_the_shipped_taggers_recurrent_weights_start_on_a_cache_line() -> None:
     # Off a line the kernel reads a copy, at a cost on every call (see _kernels.lstm).
     neural = arabic_ner.load().backend.neural
     assert neural is not None
-    for _, _, w_hh, _, _ in neural._directions:
+    for w_hh, _ in neural._directions:
         assert w_hh.ctypes.data % kernels.CACHE_LINE == 0
 
 
