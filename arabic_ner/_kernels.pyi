@@ -29,3 +29,11 @@ def add_rows(
     positions: npt.NDArray[np.intp],
     values: npt.NDArray[np.float64],
 ) -> None: ...
+def window_sums(
+    table: npt.NDArray[np.float64],
+    ids: npt.NDArray[np.intp],
+    lengths: npt.NDArray[np.intp],
+    bos: npt.NDArray[np.float64],
+    eos: npt.NDArray[np.float64],
+    out: npt.NDArray[np.float64],
+) -> None: ...

@@ -281,3 +281,69 @@ def add_rows(double[:, ::1] target, Py_ssize_t[::1] positions, const double[:, :
             row = positions[k]
             for j in range(target.shape[1]):
                 target[row, j] += values[k, j]
+
+
+def window_sums(
+    const double[:, :, ::1] table,
+    Py_ssize_t[::1] ids,
+    Py_ssize_t[::1] lengths,
+    const double[::1] bos,
+    const double[::1] eos,
+    double[:, ::1] out,
+):
+    """Write each token's CRF state scores from its word type's window sums into ``out``.
+
+    ``table`` (types, 5, labels) holds a type's own features' weights (slot 0) and those
+    it shows as the token two before, one before, one after and two after a token (slots
+    1 to 4); ``ids`` (tokens,) the tokens' types, sentences of ``lengths`` end to end.
+    A token's scores add its own, then what the token before, after, two before and two
+    after show, then ``bos`` near a sentence's start and ``eos`` near its end: the order of
+    ``kernels.window_sums``'s numpy code, so the sums are the same bit for bit.
+    """
+    cdef Py_ssize_t tokens = ids.shape[0]
+    cdef Py_ssize_t n_labels = table.shape[2]
+    cdef Py_ssize_t types = table.shape[0]
+    cdef Py_ssize_t s, i, j, start, n, position, left, total = 0
+    if table.shape[1] != 5:
+        raise ValueError("table must have 5 slots: own, -2, -1, +1, +2")
+    if out.shape[0] != tokens or out.shape[1] != n_labels:
+        raise ValueError("out must have a row per token and table's labels")
+    if bos.shape[0] != n_labels or eos.shape[0] != n_labels:
+        raise ValueError("bos and eos must have table's labels")
+    for s in range(lengths.shape[0]):
+        if lengths[s] < 0:
+            raise ValueError(f"sentence {s} has a negative length")
+        total += lengths[s]
+    if total != tokens:
+        raise ValueError(f"the lengths add up to {total}, not the {tokens} ids")
+    for i in range(tokens):
+        if ids[i] < 0 or ids[i] >= types:
+            raise ValueError(f"id {ids[i]} is outside the {types} types")
+    with nogil:
+        start = 0
+        for s in range(lengths.shape[0]):
+            n = lengths[s]
+            for position in range(n):
+                i = start + position
+                left = n - 1 - position
+                for j in range(n_labels):
+                    out[i, j] = table[ids[i], 0, j]
+                if position >= 1:
+                    for j in range(n_labels):
+                        out[i, j] += table[ids[i - 1], 2, j]
+                if left >= 1:
+                    for j in range(n_labels):
+                        out[i, j] += table[ids[i + 1], 3, j]
+                if position >= 2:
+                    for j in range(n_labels):
+                        out[i, j] += table[ids[i - 2], 1, j]
+                if left >= 2:
+                    for j in range(n_labels):
+                        out[i, j] += table[ids[i + 2], 4, j]
+                if position < 2:
+                    for j in range(n_labels):
+                        out[i, j] += bos[j]
+                if left < 2:
+                    for j in range(n_labels):
+                        out[i, j] += eos[j]
+            start += n

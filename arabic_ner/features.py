@@ -417,23 +417,8 @@ class FeatureExtractor:
             found = list(map(type_ids.__getitem__, keys))
         ids = cast(list[int], found)  # no None left
         lengths = np.array([len(s) for s in sentences], dtype=np.intp)
-        # Each token's place in its sentence, from the start and from the end.
-        ends = np.cumsum(lengths)
-        position = np.arange(len(ids)) - np.repeat(ends - lengths, lengths)
-        left = np.repeat(lengths, lengths) - 1 - position
-        stacked = self._table[ids]  # (tokens, 5 slots: own, -2, -1, +1, +2, labels)
-        scores: FloatArray = stacked[:, 0].copy()
         # Features shown as a neighbour, added in the order of the one-sentence sums.
-        for slot, offset, room in (
-            (2, -1, position),
-            (3, 1, left),
-            (1, -2, position),
-            (4, 2, left),
-        ):
-            at = np.flatnonzero(room >= abs(offset))
-            scores[at] += stacked[at + offset, slot]
-        scores[position < 2] += self._table_bos
-        scores[left < 2] += self._table_eos
+        scores = kernels.window_sums(self._table, ids, lengths, self._table_bos, self._table_eos)
         all_stems = self._stems
         stems = list(map(all_stems.__getitem__, ids))
         positions: list[int] = []

@@ -257,3 +257,35 @@ def test_add_rows_adds_in_order_like_numpy() -> None:
     if kernels.compiled():
         with pytest.raises(ValueError, match="outside"):
             kernels.add_rows(target, [6], values[:1])
+
+
+@needs_compiled
+def test_window_sums_equal_numpys_bit_for_bit() -> None:
+    rng = np.random.default_rng(11)
+    table = rng.normal(size=(30, 5, 9)) * 10.0 ** rng.integers(-3, 4, size=(30, 5, 9))
+    bos, eos = rng.normal(size=9), rng.normal(size=9)
+    lengths = np.array([0, 1, 2, 3, 4, 5, 17, 1, 0, 2], dtype=np.intp)
+    ids = rng.integers(0, 30, int(lengths.sum())).tolist()
+    fast = kernels.window_sums(table, ids, lengths, bos, eos)
+    with kernels.use_compiled(False):
+        slow = kernels.window_sums(table, ids, lengths, bos, eos)
+    assert np.array_equal(fast, slow)
+    # A token's neighbours never come from the sentence before or after.
+    alone = [
+        kernels.window_sums(table, ids[start : start + n], lengths[i : i + 1], bos, eos)
+        for i, (start, n) in enumerate(zip(np.cumsum(lengths) - lengths, lengths, strict=True))
+    ]
+    assert np.array_equal(fast, np.concatenate(alone))
+
+
+@needs_compiled
+def test_window_sums_check_their_input() -> None:
+    table, bos = np.zeros((3, 5, 2)), np.zeros(2)
+    with pytest.raises(ValueError, match="outside the 3 types"):
+        kernels.window_sums(table, [0, 3], np.array([2]), bos, bos)
+    with pytest.raises(ValueError, match="add up to 3, not the 2 ids"):
+        kernels.window_sums(table, [0, 1], np.array([3]), bos, bos)
+    with pytest.raises(ValueError, match="5 slots"):
+        kernels.window_sums(np.zeros((3, 4, 2)), [0], np.array([1]), bos, bos)
+    with pytest.raises(ValueError, match="bos and eos"):
+        kernels.window_sums(table, [0], np.array([1]), np.zeros(3), bos)
