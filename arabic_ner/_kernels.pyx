@@ -267,20 +267,25 @@ def marginals(
     free(scratch)
 
 
+cdef inline void _add_row(double* target, const double* row, Py_ssize_t n) noexcept nogil:
+    """``target[j] += row[j]`` for j below ``n``, in order."""
+    cdef Py_ssize_t j
+    for j in range(n):
+        target[j] += row[j]
+
+
 def add_rows(double[:, ::1] target, Py_ssize_t[::1] positions, const double[:, ::1] values):
     """``target[positions[k]] += values[k]`` for each k in order, as ``np.add.at`` does."""
     if values.shape[0] != positions.shape[0] or values.shape[1] != target.shape[1]:
         raise ValueError("values must have a row per position and target's columns")
-    cdef Py_ssize_t k, j, row
+    cdef Py_ssize_t k
     cdef Py_ssize_t rows = target.shape[0]
     for k in range(positions.shape[0]):
         if positions[k] < 0 or positions[k] >= rows:
             raise ValueError(f"position {positions[k]} is outside the {rows} rows")
     with nogil:
         for k in range(positions.shape[0]):
-            row = positions[k]
-            for j in range(target.shape[1]):
-                target[row, j] += values[k, j]
+            _add_row(&target[positions[k], 0], &values[k, 0], target.shape[1])
 
 
 def window_sums(
@@ -304,6 +309,7 @@ def window_sums(
     cdef Py_ssize_t n_labels = table.shape[2]
     cdef Py_ssize_t types = table.shape[0]
     cdef Py_ssize_t s, i, j, start, n, position, left, total = 0
+    cdef double* target
     if table.shape[1] != 5:
         raise ValueError("table must have 5 slots: own, -2, -1, +1, +2")
     if out.shape[0] != tokens or out.shape[1] != n_labels:
@@ -326,24 +332,19 @@ def window_sums(
             for position in range(n):
                 i = start + position
                 left = n - 1 - position
+                target = &out[i, 0]
                 for j in range(n_labels):
-                    out[i, j] = table[ids[i], 0, j]
+                    target[j] = table[ids[i], 0, j]
                 if position >= 1:
-                    for j in range(n_labels):
-                        out[i, j] += table[ids[i - 1], 2, j]
+                    _add_row(target, &table[ids[i - 1], 2, 0], n_labels)
                 if left >= 1:
-                    for j in range(n_labels):
-                        out[i, j] += table[ids[i + 1], 3, j]
+                    _add_row(target, &table[ids[i + 1], 3, 0], n_labels)
                 if position >= 2:
-                    for j in range(n_labels):
-                        out[i, j] += table[ids[i - 2], 1, j]
+                    _add_row(target, &table[ids[i - 2], 1, 0], n_labels)
                 if left >= 2:
-                    for j in range(n_labels):
-                        out[i, j] += table[ids[i + 2], 4, j]
+                    _add_row(target, &table[ids[i + 2], 4, 0], n_labels)
                 if position < 2:
-                    for j in range(n_labels):
-                        out[i, j] += bos[j]
+                    _add_row(target, &bos[0], n_labels)
                 if left < 2:
-                    for j in range(n_labels):
-                        out[i, j] += eos[j]
+                    _add_row(target, &eos[0], n_labels)
             start += n
