@@ -444,7 +444,7 @@ class NeuralTagger:
             columns = slice(direction * gates_width, (direction + 1) * gates_width)
             gates = type_gates[inverse, columns]  # a new array, rows in token order
             if hit_tokens:
-                kernels.add_rows(gates, hit_tokens, np.ascontiguousarray(hit_gates[:, columns]))
+                kernels.add_rows(gates, hit_tokens, hit_gates[:, columns])
             out += self._run(gates, w_hh, starts, lengths, backward=direction == 1) @ w_out
         return out
 
