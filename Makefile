@@ -35,7 +35,7 @@ DEV_MODEL := build/model-dev
 # (docs/model.md, "A bias against O").
 NEURAL_OPTIONS := --epochs 12 --mix 2.0 --outside-bias 1.5 --vectors $(VECTORS)
 
-.PHONY: demo test test-backends test-training lint docs fuzz serve bench bench-callgrind evaluate crossval crossval-neural model model-dev clusters e5 e5-news transformer transformer-ship gazetteers charmap calendar aliases clean
+.PHONY: demo test test-backends test-training lint docs fuzz serve bench bench-callgrind bench-stages evaluate crossval crossval-neural model model-dev clusters e5 e5-news transformer transformer-ship gazetteers charmap calendar aliases clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -119,6 +119,10 @@ bench: $(VENV)/.installed
 ## bench-callgrind: instructions per token of a fixed workload under valgrind's callgrind, the stable figure (a few minutes)
 bench-callgrind: $(VENV)/.installed
 	$(BIN)/python bench/callgrind.py
+
+## bench-stages: microseconds per stage of one call per sentence (normalize, tokenize, tag and its parts, rules, names, aliases), warm (about a minute)
+bench-stages: $(VENV)/.installed
+	$(BIN)/python bench/stages.py
 
 ## evaluate: dev F1 per corpus of the shipped recipe, trained without the dev splits (make model-dev)
 evaluate: $(DEV_MODEL)/neural.npz
