@@ -33,26 +33,19 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "samples" / "palmyra_news_ar.txt"
-CORPUS = ROOT.parent / "shared" / "data" / "ner" / "anercorp" / "train.txt"
+from speed import CORPUS, SAMPLE, short_sentences  # bench/speed.py, beside this script
+
 PARTS = ["load + warm-up", "nlp(sentence) per sentence", "nlp.pipe over paragraphs"]
 
 
 def workload(args: argparse.Namespace) -> None:
     """Run the workload, marking the end of each part with ``os.getppid()``."""
     import arabic_ner
-    from arabic_ner.tokenize import sentences, tokenize
+    from arabic_ner.tokenize import tokenize
 
     nlp = arabic_ner.load(args.model, backend=args.backend)
     article = SAMPLE.read_text(encoding="utf-8")
-    if args.corpus.is_file():
-        from arabic_ner.conll import read_conll
-
-        texts = [" ".join(s.tokens) for s in read_conll(args.corpus)]
-    else:
-        texts = [article[s[0].start : s[-1].end] for s in sentences(tokenize(article), article)]
-    short = [t for t in texts if 25 <= len(tokenize(t)) <= 30]
+    short = short_sentences(args.corpus, article)
     short = (short * (args.sentences // len(short) + 1))[: args.sentences]
     lines = [line for line in article.splitlines() if line.strip()]
     paragraphs = (lines * (args.paragraphs // len(lines) + 1))[: args.paragraphs]

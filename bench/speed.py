@@ -39,6 +39,23 @@ SAMPLE = ROOT / "data" / "samples" / "palmyra_news_ar.txt"
 CORPUS = ROOT.parent / "shared" / "data" / "ner" / "anercorp" / "train.txt"
 
 
+def short_sentences(corpus: Path, article: str) -> list[str]:
+    """Texts of 25 to 30 tokens, the length of the per-sentence figures.
+
+    The sentences of ``corpus`` (a CoNLL file, words joined by spaces) if it is a file,
+    else those of ``article``.
+    """
+    from arabic_ner.tokenize import sentences, tokenize
+
+    if corpus.is_file():
+        from arabic_ner.conll import read_conll
+
+        texts = [" ".join(s.tokens) for s in read_conll(corpus)]
+    else:
+        texts = [article[s[0].start : s[-1].end] for s in sentences(tokenize(article), article)]
+    return [t for t in texts if 25 <= len(tokenize(t)) <= 30]
+
+
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     """Peak resident set size in MiB (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(who).ru_maxrss
@@ -129,7 +146,7 @@ def main() -> None:
     import arabic_ner
     from arabic_ner.model import load_backend
     from arabic_ner.pipeline import Pipeline
-    from arabic_ner.tokenize import sentences, tokenize
+    from arabic_ner.tokenize import tokenize
 
     nlp = arabic_ner.load(args.model, backend=args.backend)
     nlp("تحميل")
@@ -168,15 +185,8 @@ def main() -> None:
         f"{ceiling / n_tokens * paragraph_tokens / best:.3f} of the ceiling; {latency(calls)} "
         f"({len(paragraphs):,} calls of {paragraph_tokens / len(paragraphs):.1f} tokens)"
     )
-    if args.corpus.is_file():
-        from arabic_ner.conll import read_conll
-
-        texts = [" ".join(s.tokens) for s in read_conll(args.corpus)]
-        source = args.corpus.name
-    else:
-        texts = [article[s[0].start : s[-1].end] for s in sentences(tokenize(article), article)]
-        source = SAMPLE.name
-    short = [t for t in texts if 25 <= len(tokenize(t)) <= 30]
+    source = args.corpus.name if args.corpus.is_file() else SAMPLE.name
+    short = short_sentences(args.corpus, article)
     short = short * max(1, 500 // len(short))  # the sample article has only five
     short_tokens = sum(len(tokenize(t)) for t in short)
     for text in short:

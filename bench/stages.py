@@ -26,25 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from speed import cpu_description  # bench/speed.py, beside this script
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "samples" / "palmyra_news_ar.txt"
-CORPUS = ROOT.parent / "shared" / "data" / "ner" / "anercorp" / "train.txt"
-
-
-def texts_of(corpus: Path, count: int) -> list[str]:
-    """``count`` texts of 25 to 30 tokens: sentences of ``corpus``, else of the sample."""
-    from arabic_ner.tokenize import sentences, tokenize
-
-    if corpus.is_file():
-        from arabic_ner.conll import read_conll
-
-        texts = [" ".join(s.tokens) for s in read_conll(corpus)]
-    else:
-        article = SAMPLE.read_text(encoding="utf-8")
-        texts = [article[s[0].start : s[-1].end] for s in sentences(tokenize(article), article)]
-    return [t for t in texts if 25 <= len(tokenize(t)) <= 30][:count]
+from speed import CORPUS, SAMPLE, cpu_description, short_sentences  # bench/speed.py
 
 
 def stages(nlp: object, text: str) -> dict[str, Callable[[], object]]:
@@ -104,7 +86,7 @@ def main() -> None:
     import arabic_ner
 
     nlp = arabic_ner.load(args.model, backend=args.backend)
-    texts = texts_of(args.corpus, args.sentences)
+    texts = short_sentences(args.corpus, SAMPLE.read_text(encoding="utf-8"))[: args.sentences]
     if not texts:
         sys.exit(f"no sentence of 25 to 30 tokens in {args.corpus} or {SAMPLE}")
     for text in texts:  # warm: the caches hold every sentence's words
@@ -115,7 +97,8 @@ def main() -> None:
         # The stages one after another, as a call runs them (minus its lock and the like):
         # each evicts some of the others' data from the CPU's caches, which the stages
         # timed apart do not see.
-        parts = [run for name, run in runs.items() if name[0] != " " and name != "whole call"]
+        top = [name for name in runs if name[0] != " " and name != "whole call"]
+        parts = [runs[name] for name in top]
         runs["stages in sequence"] = lambda parts=parts: [run() for run in parts]
         for name, run in runs.items():
             best = min(timeit.repeat(run, number=args.number, repeat=args.repeats))
@@ -124,10 +107,7 @@ def main() -> None:
     print("median over the sentences of the fastest run, microseconds per call:")
     for name, values in timings.items():
         print(f"{name:32s} {statistics.median(values):8.1f}")
-    apart = sum(statistics.median(v) for k, v in timings.items() if k[0] != " ")
-    apart -= statistics.median(timings["whole call"]) + statistics.median(
-        timings["stages in sequence"]
-    )
+    apart = sum(statistics.median(timings[name]) for name in top)
     print(f"{'stages timed apart, summed':32s} {apart:8.1f}")
 
 
