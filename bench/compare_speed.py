@@ -6,7 +6,10 @@ measured in the same run, alternating, each in its own process. Each earlier com
 checked out with ``git worktree`` under ``build/`` (its code and its shipped model) and
 measured by this tree's ``bench/speed.py`` (so all get the same figures, measured the same
 way; it uses only what every package has), with the same interpreter and the same input
-(other options go to every speed.py run). ``--baseline`` names them (default: the commits
+(other options go to every speed.py run). A commit with compiled loops gets its own, built
+in its checkout by ``pip wheel`` (the first time: a minute); without them, this tree's
+editable install would hand it this tree's ``arabic_ner._kernels``, so each run's
+``compiled loops:`` line is checked. ``--baseline`` names them (default: the commits
 in ``bench/BASELINE``: the default before it learned from all the gold, and the last
 commit before the compiled loops); ``--numpy-loops`` adds this tree with its compiled
 loops off, what an install without a C compiler runs. ``make bench`` runs this::
@@ -21,6 +24,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from speed import cpu_description  # bench/speed.py, beside this script
@@ -74,6 +78,34 @@ def checkout(ref: str) -> Path:
     return tree
 
 
+def build_kernels(tree: Path) -> None:
+    """Build the compiled loops of the checkout ``tree`` in place, if it has them.
+
+    The editable install of this tree finds ``arabic_ner._kernels`` for any ``arabic_ner``
+    package that lacks its own, so an unbuilt checkout would run this tree's loops (or,
+    where their arguments changed, fail). ``pip wheel`` builds the extension with the
+    checkout's own build requirements; its module is taken out of the wheel.
+    """
+    tree = tree.resolve()
+    package = tree / "arabic_ner"
+    if not (package / "_kernels.pyx").is_file() or any(package.glob("_kernels.*.so")):
+        return
+    wheels = tree / "build" / "wheels"
+    print(f"building the compiled loops of {tree}", file=sys.stderr, flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), "."],
+        cwd=tree,
+        check=True,
+    )
+    for wheel in wheels.glob("arabic_ner-*.whl"):
+        with zipfile.ZipFile(wheel) as archive:
+            for name in archive.namelist():
+                if name.startswith("arabic_ner/_kernels.") and name.endswith(".so"):
+                    (package / Path(name).name).write_bytes(archive.read(name))
+    if not any(package.glob("_kernels.*.so")):
+        sys.exit(f"pip built no compiled loops for {tree}: a C compiler is needed")
+
+
 def run_speed(tree: Path, extra: list[str], env_extra: dict[str, str]) -> dict[str, float]:
     """Run this tree's speed.py with ``tree``'s package first on the path; read its figures."""
     env = {**os.environ, "PYTHONPATH": str(tree), **env_extra}
@@ -89,6 +121,9 @@ def run_speed(tree: Path, extra: list[str], env_extra: dict[str, str]) -> dict[s
         sys.exit(f"bench/speed.py failed on {tree}:\n{done.stderr}")
     if str(tree) not in done.stdout:
         sys.exit(f"bench/speed.py on {tree} ran another tree's model:\n{done.stdout}")
+    loops = re.search(r"compiled loops: (.*)", done.stdout)
+    if loops and not loops.group(1).startswith(("none", str(tree))):
+        sys.exit(f"bench/speed.py on {tree} ran another tree's compiled loops: {loops.group(1)}")
     figures = {}
     for name, pattern in FIGURES.items():
         match = re.search(pattern, done.stdout)
@@ -122,6 +157,8 @@ def main() -> None:
         if line.strip()
     ]
     trees: dict[str, tuple[Path, dict[str, str]]] = {ref: (checkout(ref), {}) for ref in baselines}
+    for tree, _ in trees.values():
+        build_kernels(tree)
     trees["this tree"] = (ROOT, {})
     if args.numpy_loops:
         trees["numpy loops"] = (ROOT, {"ARABIC_NER_NO_KERNELS": "1"})

@@ -16,7 +16,8 @@ Prints:
 - on varied text (``--corpus``, default: ANERcorp's training file in ../shared, one
   sentence per line), tokens/s of a fresh pipeline's first pass, when every word is new
   to the feature cache, and of its second pass;
-- peak resident memory (RSS) of this process and of the largest worker process.
+- peak resident memory (RSS) of this process and of the largest worker process;
+- and, first, the CPU, the backend and the file the compiled loops were loaded from.
 
 Run it with the project's venv: ``make bench`` or ``.venv/bin/python bench/speed.py``;
 ``--backend crf-only`` measures the CRF without the BiLSTM.
@@ -95,6 +96,16 @@ def cpu_description(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return f"{model}; {have}" if have else model
 
 
+def compiled_loops() -> str:
+    """The file the compiled loops were loaded from, or why none run."""
+    try:
+        from arabic_ner import kernels
+    except ImportError:  # a commit from before them (bench/compare_speed.py runs those too)
+        return "none (before arabic_ner/kernels.py)"
+    module = kernels.module()
+    return str(module.__file__) if module is not None else "none (numpy loops)"
+
+
 def best_of(repeats: int, run: Callable[[], object]) -> float:
     """Return the fastest of ``repeats`` timings of ``run()`` in seconds."""
     times = []
@@ -166,6 +177,7 @@ def main() -> None:
     )
     print(f"cpu: {cpu_description()}")
     print(f"backend: {nlp.backend!r}")
+    print(f"compiled loops: {compiled_loops()}")
     print(f"input: sample article x {copies} = {n_bytes / 1e6:.2f} MB, {n_tokens:,} tokens")
     print(f"model load (import + first call): {load_seconds:.2f} s")
     ceiling = best_of(args.repeats, lambda: [tokenize(d) for d in docs])
