@@ -3,7 +3,7 @@ import numpy.typing as npt
 
 def lstm(
     gates: npt.NDArray[np.float64],
-    w_hh: npt.NDArray[np.float64],
+    w_hh: npt.NDArray[np.float32],
     starts: npt.NDArray[np.intp],
     lengths: npt.NDArray[np.intp],
     backward: bool,

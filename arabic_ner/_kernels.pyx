@@ -9,8 +9,9 @@ sentences laid end to end in one C-contiguous array (``starts`` and ``lengths`` 
 each one lies, in any order) and writes into an ``out`` array the caller made, so that
 this module needs neither numpy's headers nor the GIL. The arithmetic is that of the
 numpy code in ``neural.py`` and ``crf.py``, step for step, one sentence at a time: the
-Viterbi paths are the same bit for bit and the sums agree to the last bits of a double
-(a matrix product there adds its terms in another order).
+Viterbi paths are the same bit for bit and the CRF's sums agree to the last bits of a
+double (a matrix product there adds its terms in another order). The LSTM runs in single
+precision (``_lstm.h`` says why): its outputs agree with numpy's double ones within 1e-6.
 """
 
 from libc.math cimport exp
@@ -22,9 +23,9 @@ from libc.string cimport memcpy
 cdef extern from "_lstm.h" nogil:
     int arabic_ner_product_loops(int level)
     void arabic_ner_lstm(
-        const double* gates, const double* w_hh, Py_ssize_t hidden, Py_ssize_t start,
-        Py_ssize_t length, int backward, double* out, double* z, double* e, double* h,
-        double* c,
+        const double* gates, const float* w_hh, Py_ssize_t hidden, Py_ssize_t start,
+        Py_ssize_t length, int backward, double* out, float* g, float* z, float* e, float* h,
+        float* c,
     )
 
 
@@ -40,7 +41,7 @@ cdef void _check(Py_ssize_t[::1] starts, Py_ssize_t[::1] lengths, Py_ssize_t row
 
 def lstm(
     const double[:, ::1] gates,
-    const double[:, ::1] w_hh,
+    const float[:, ::1] w_hh,
     Py_ssize_t[::1] starts,
     Py_ssize_t[::1] lengths,
     bint backward,
@@ -48,7 +49,7 @@ def lstm(
 ):
     """Run one LSTM direction; write each token's (H,) output into ``out`` (tokens, H).
 
-    ``gates`` (tokens, 4H) are the input's share of the gates in the order input, forget,
+    The recurrence runs in single precision, so ``w_hh`` is float32. ``gates`` (tokens, 4H) are the input's share of the gates in the order input, forget,
     output, cell, the first three halved, and ``w_hh`` (H, 4H) likewise (``neural.py``):
     one tanh over all four gates gives the three sigmoids as ``(tanh + 1) / 2``.
     ``w_hh`` is read fastest from an address that is a multiple of 64 bytes
@@ -63,21 +64,23 @@ def lstm(
     _check(starts, lengths, gates.shape[0])
     if gates.shape[0] == 0 or hidden == 0:
         return
-    cdef double* z = <double*> malloc(width * sizeof(double))
-    cdef double* e = <double*> malloc(width * sizeof(double))
-    cdef double* h = <double*> malloc(hidden * sizeof(double))
-    cdef double* c = <double*> malloc(hidden * sizeof(double))
-    # When w_hh does not start on a cache line (64 bytes), with H a multiple of 8 every
+    cdef float* g = <float*> malloc(width * sizeof(float))
+    cdef float* z = <float*> malloc(width * sizeof(float))
+    cdef float* e = <float*> malloc(width * sizeof(float))
+    cdef float* h = <float*> malloc(hidden * sizeof(float))
+    cdef float* c = <float*> malloc(hidden * sizeof(float))
+    # When w_hh does not start on a cache line (64 bytes), with 4H a multiple of 16 every
     # AVX-512 load of it straddles two lines: a step took 4.3 us instead of 2.0 (H = 64, an
-    # AVX-512 Xeon). Copied to a line, its first row starts on one.
-    cdef const double* weights = &w_hh[0, 0]
+    # AVX-512 Xeon, in double). Copied to a line, its first row starts on one.
+    cdef const float* weights = &w_hh[0, 0]
     cdef void* copy = NULL
     if (<uintptr_t> weights) % 64:
-        copy = malloc(hidden * width * sizeof(double) + 64)
+        copy = malloc(hidden * width * sizeof(float) + 64)
         if copy != NULL:  # else the unaligned rows are read, slower
-            weights = <const double*> ((<uintptr_t> copy + 63) & ~(<uintptr_t> 63))
-            memcpy(<void*> weights, &w_hh[0, 0], hidden * width * sizeof(double))
-    if z == NULL or e == NULL or h == NULL or c == NULL:
+            weights = <const float*> ((<uintptr_t> copy + 63) & ~(<uintptr_t> 63))
+            memcpy(<void*> weights, &w_hh[0, 0], hidden * width * sizeof(float))
+    if g == NULL or z == NULL or e == NULL or h == NULL or c == NULL:
+        free(g)
         free(z)
         free(e)
         free(h)
@@ -89,9 +92,10 @@ def lstm(
         for s in range(starts.shape[0]):
             arabic_ner_lstm(
                 &gates[0, 0], weights, hidden, starts[s], lengths[s], backward,
-                &out[0, 0], z, e, h, c,
+                &out[0, 0], g, z, e, h, c,
             )
     free(copy)
+    free(g)
     free(z)
     free(e)
     free(h)
@@ -99,8 +103,8 @@ def lstm(
 
 
 def product_loops(int level=-1):
-    """Which of the LSTM product's loops runs: 2 (vectors of 8 doubles, for AVX-512), 1 (of
-    4, for AVX2) or 0 (plain loops; also wherever the build has no GCC vectors, -1 then).
+    """Which of the LSTM product's loops runs: 2 (vectors of 16 floats, for AVX-512), 1 (of
+    8, for AVX2) or 0 (plain loops; also wherever the build has no GCC vectors, -1 then).
     Given ``level`` 0 to 2, that one runs from now on, whatever the CPU: each gives the same
     bits, only the speed differs (``_lstm.h``). For tests.
     """

@@ -9,8 +9,8 @@ transitions of its own (``model.py``): a product of the two models, decoded by `
 Torch is needed only to train it (``scripts/train_neural.py``); tagging is numpy, so the
 core install stays torch-free. Everything that depends on one word alone (its feature
 vectors and its letters) is computed once per word type and cached, so a token costs a
-row lookup; the LSTM then runs in C (``kernels.py``), or where the compiled loops are not
-installed one numpy step per position over a group of sentences.
+row lookup; the LSTM then runs in C, in single precision (``kernels.py``), or where the
+compiled loops are not installed one numpy step per position over a group of sentences.
 
 The weights are one ``neural.npz`` file (no pickles) in the model folder:
 
@@ -86,7 +86,9 @@ _VECTOR_ARRAYS = ("vector_words", "word_vectors")
 
 # Computed in double precision although trained in single: the last bits of a float32
 # matrix product depend on how many rows it has, that is on which sentences share a
-# batch, and the same text must give the same labels and scores however it is fed.
+# batch, and the same text must give the same labels and scores however it is fed. The
+# compiled recurrence (``_lstm.h``) is the exception: it runs in single precision, twice
+# as fast, and a sentence at a time, so what else is in the batch does not change it.
 DTYPE = np.float64
 FloatArray = npt.NDArray[np.floating[Any]]
 
@@ -270,13 +272,14 @@ class NeuralTagger:
         self._w_inputs = np.hstack([w[cached] for w in w_ih])  # (F + K, 8H)
         self._w_vectors = np.hstack([w[f : f + v] for w in w_ih])  # (V, 8H)
         self._bias = np.concatenate([weights[f"{d}_bias"][ifog] * half for d in "fb"])
-        self._directions: list[tuple[FloatArray, FloatArray]] = [
-            (
-                kernels.aligned(weights[f"{d}_w_hh"][ifog].T * half),  # (H, 4H)
-                weights["out_weight"][:, k * hidden : (k + 1) * hidden].T.copy(),  # (H, labels)
-            )
-            for k, d in enumerate("fb")
-        ]
+        # Each direction's recurrent weights (H, 4H), in double for the numpy loops and in
+        # single for the compiled ones (the same values: trained in single and halved),
+        # and its share of the label scores' weights (H, labels).
+        self._directions: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+        for k, d in enumerate("fb"):
+            w_hh = weights[f"{d}_w_hh"][ifog].T * half
+            w_out = weights["out_weight"][:, k * hidden : (k + 1) * hidden].T.copy()
+            self._directions.append((w_hh, kernels.aligned(w_hh.astype(np.float32)), w_out))
         self._out_bias = weights["out_bias"]
         self._conv_width = weights["conv_weight"].shape[2]
         # The convolution is linear in the character vectors: what each character adds to
@@ -440,12 +443,13 @@ class NeuralTagger:
             hit_gates = hit_vectors @ self._w_inputs[: self._width]
         out: FloatArray = np.zeros((len(ids), len(self.labels)), dtype=DTYPE) + self._out_bias
         gates_width = 4 * self._hidden
-        for direction, (w_hh, w_out) in enumerate(self._directions):
+        for direction, (w_hh, single, w_out) in enumerate(self._directions):
             columns = slice(direction * gates_width, (direction + 1) * gates_width)
             gates = type_gates[inverse, columns]  # a new array, rows in token order
             if hit_tokens:
                 kernels.add_rows(gates, hit_tokens, hit_gates[:, columns])
-            out += self._run(gates, w_hh, starts, lengths, backward=direction == 1) @ w_out
+            backward = direction == 1
+            out += self._run(gates, w_hh, starts, lengths, backward=backward, single=single) @ w_out
         return out
 
     def _run(
@@ -456,19 +460,23 @@ class NeuralTagger:
         lengths: npt.NDArray[np.intp],
         *,
         backward: bool,
+        single: FloatArray | None = None,
     ) -> FloatArray:
         """Run an LSTM over the (tokens, 4H) input gates of sentences laid end to end.
 
         Sentences are sorted longest first, so the ones that have a token at position
         ``t`` are the first ``active``; the backward LSTM reads them from their last token.
         The gates come in the order input, forget, output, cell, the first three halved
-        (see ``__init__``).
+        (see ``__init__``). ``single`` is ``w_hh`` in float32 for the compiled loops, made
+        from ``w_hh`` when not given.
         """
         hidden = self._hidden
         fast = kernels.module()
         if fast is not None:  # the same steps in C, a sentence at a time
+            if single is None:
+                single = kernels.aligned(w_hh.astype(np.float32))
             outputs = np.empty((len(gates), hidden), dtype=DTYPE)
-            fast.lstm(gates, w_hh, starts, lengths, backward, outputs)
+            fast.lstm(gates, single, starts, lengths, backward, outputs)
             return outputs
         size = len(lengths)
         h = np.zeros((size, hidden), dtype=DTYPE)
