@@ -217,6 +217,24 @@ def test_training_files_get_the_same_labels(path: Path) -> None:
     assert _compare(backend, sentences) > 50_000
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_a_sentence_gets_the_same_labels_and_scores_alone_and_in_a_batch(compiled: bool) -> None:
+    # Batched, the sentences share matrix products whose last bits depend on the batch;
+    # the compiled recurrence (single precision) runs a sentence at a time. The scores,
+    # rounded to 6 digits, must not show either.
+    path = TRAINING_FILES[0]
+    if not path.is_file():
+        pytest.skip(f"{path} not found: the shared data folder is not beside the project")
+    if compiled and not kernels.compiled():
+        pytest.skip("the compiled loops are not installed")
+    backend = CRFBackend(default_model_path())
+    sentences = [gold_tokens(s.tokens) for s in read_conll(path) if s.tokens][:300]
+    with kernels.use_compiled(compiled):
+        together = backend.tag(sentences)
+        alone = [backend.tag([sentence])[0] for sentence in sentences]
+    assert alone == together
+
+
 def test_switched_off_by_the_environment() -> None:
     code = "from arabic_ner import kernels; print(kernels.compiled())"
     env = {**os.environ, kernels.ENV_VARIABLE: "1"}
