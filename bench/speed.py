@@ -98,10 +98,14 @@ def cpu_description(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 
 def compiled_loops() -> str:
     """The file the compiled loops were loaded from, or why none run."""
-    try:
-        from arabic_ner import kernels
-    except ImportError:  # a commit from before them (bench/compare_speed.py runs those too)
+    import arabic_ner
+
+    # A commit from before them (bench/compare_speed.py runs those too) has no kernels.py;
+    # an editable install of another tree would still hand it that tree's.
+    if not (Path(arabic_ner.__file__).parent / "kernels.py").is_file():
         return "none (before arabic_ner/kernels.py)"
+    from arabic_ner import kernels
+
     module = kernels.module()
     return str(module.__file__) if module is not None else "none (numpy loops)"
 
