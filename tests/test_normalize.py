@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arabic_ner.normalize import NormalizeConfig, normalize, normalize_word
+from arabic_ner.normalize import (
+    NormalizeConfig,
+    _changes,
+    _fold,
+    _plan,
+    normalize,
+    normalize_word,
+)
 
 
 def original_of(text: str, start: int, end: int, config: NormalizeConfig | None = None) -> str:
@@ -150,3 +158,52 @@ def test_every_normalized_span_maps_inside_the_original_in_order(text: str) -> N
         previous = start
     if n.text:
         assert n.to_original(0, len(n.text))[1] <= len(text)
+
+
+# What the pattern must find, as it was written for ``regex`` before it moved to ``re``
+# (one class entry per character, the stray ``&`` as a lookahead for an Arabic letter).
+_PIECES = ["&", "&amp;", "&#1604;", "&#x644;", "&quot", "&#0;", "&nbsp;", ";", "#", "a", "Z", "7"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_PIECES)
+        | st.sampled_from(sorted(_plan(NormalizeConfig()).deleted))
+        | st.sampled_from(sorted(_plan(NormalizeConfig()).expansions))
+        | st.characters(min_codepoint=0x600, max_codepoint=0x6FF)
+        | st.characters(min_codepoint=0xFB50, max_codepoint=0xFEFF)
+        | st.sampled_from([" ", "\n", "x", "ب"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_the_pattern_finds_what_the_regex_pattern_found(text: str) -> None:
+    plan = _plan(NormalizeConfig())
+
+    def one_by_one(chars: frozenset[str] | set[str]) -> str:
+        return "".join(f"\\U{ord(c):08x}" for c in sorted(chars))
+
+    reference = regex.compile(
+        r"(?P<entity>&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)"
+        r"|(?P<stray>&(?=\p{Arabic}))"
+        f"|(?P<deleted>[{one_by_one(plan.deleted)}]+)"
+        f"|(?P<expanded>[{one_by_one(set(plan.expansions))}])"
+    )
+    expected = [(m.span(), m.lastgroup) for m in reference.finditer(text)]
+    assert [(m.span(), m.lastgroup) for m in _changes(plan, text)] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(sorted(chr(code) for code in _plan(NormalizeConfig()).table))
+        | st.characters(min_codepoint=0x600, max_codepoint=0x6FF)
+        | st.characters(min_codepoint=0xFB50, max_codepoint=0xFEFF)
+        | st.sampled_from([" ", "\n", "x", "9"]),
+        max_size=40,
+    ).map("".join),
+    st.booleans(),
+)
+def test_folding_runs_equals_translating_the_whole_text(text: str, digits: bool) -> None:
+    plan = _plan(NormalizeConfig(digits=digits))
+    assert _fold(plan, text) == text.translate(plan.table)
