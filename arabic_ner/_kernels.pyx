@@ -22,10 +22,11 @@ from libc.string cimport memcpy
 
 cdef extern from "_lstm.h" nogil:
     int arabic_ner_product_loops(int level)
+    int ARABIC_NER_MAX_BLOCK
     void arabic_ner_lstm(
-        const double* gates, const float* w_hh, Py_ssize_t hidden, Py_ssize_t start,
-        Py_ssize_t length, int backward, double* out, float* g, float* z, float* e, float* h,
-        float* c,
+        const double* gates, const float* w_hh, Py_ssize_t hidden, const Py_ssize_t* starts,
+        const Py_ssize_t* lengths, int count, int backward, double* out, float* g, float* z,
+        float* e, float* h, float* c,
     )
 
 
@@ -64,11 +65,12 @@ def lstm(
     _check(starts, lengths, gates.shape[0])
     if gates.shape[0] == 0 or hidden == 0:
         return
-    cdef float* g = <float*> malloc(width * sizeof(float))
-    cdef float* z = <float*> malloc(width * sizeof(float))
-    cdef float* e = <float*> malloc(width * sizeof(float))
-    cdef float* h = <float*> malloc(hidden * sizeof(float))
-    cdef float* c = <float*> malloc(hidden * sizeof(float))
+    cdef Py_ssize_t block = ARABIC_NER_MAX_BLOCK  # sentences run side by side (_lstm.h)
+    cdef float* g = <float*> malloc(block * width * sizeof(float))
+    cdef float* z = <float*> malloc(block * width * sizeof(float))
+    cdef float* e = <float*> malloc(block * width * sizeof(float))
+    cdef float* h = <float*> malloc(block * hidden * sizeof(float))
+    cdef float* c = <float*> malloc(block * hidden * sizeof(float))
     # When w_hh does not start on a cache line (64 bytes), with 4H a multiple of 16 every
     # AVX-512 load of it straddles two lines: a step took 4.3 us instead of 2.0 (H = 64, an
     # AVX-512 Xeon, in double). Copied to a line, its first row starts on one.
@@ -87,13 +89,15 @@ def lstm(
         free(c)
         free(copy)
         raise MemoryError()
-    cdef Py_ssize_t s
+    cdef Py_ssize_t s = 0
+    cdef Py_ssize_t n = starts.shape[0]
     with nogil:
-        for s in range(starts.shape[0]):
+        while s < n:  # neighbours side by side: sorted longest first, they are of like lengths
             arabic_ner_lstm(
-                &gates[0, 0], weights, hidden, starts[s], lengths[s], backward,
-                &out[0, 0], g, z, e, h, c,
+                &gates[0, 0], weights, hidden, &starts[s], &lengths[s], min(block, n - s),
+                backward, &out[0, 0], g, z, e, h, c,
             )
+            s += block
     free(copy)
     free(g)
     free(z)

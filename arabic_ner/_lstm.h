@@ -47,6 +47,8 @@ typedef float arabic_ner_v8 __attribute__((vector_size(32)));
 
 /* Outputs of the product summed at a time: 4 AVX-512 or 8 AVX2 registers. */
 #define ARABIC_NER_TILE 64
+/* The most sentences arabic_ner_lstm runs side by side (its callers' scratch is sized so). */
+#define ARABIC_NER_MAX_BLOCK 4
 
 /* -2x clamped into [-80, 80]: the argument whose exp gives (tanh(x) + 1) / 2 =
  * 1 / (1 + exp(-2x)) and tanh(x) = 2 / (1 + exp(-2x)) - 1. Beyond |x| = 40 both are 0, 1
@@ -222,40 +224,126 @@ ARABIC_NER_INLINE void arabic_ner_product(const float *restrict x, const float *
     }
 }
 
-/* Run the LSTM over rows start .. start + length - 1 of gates (rows of 4H: input, forget,
- * output gates halved, then cell input) with w_hh (H, 4H); write each row's output into
- * out (rows of H). Backward reads the rows from the last. g, z and e (4H), h and c (H)
- * are scratch. w_hh is read fastest from a multiple of 64 bytes (_kernels.pyx sees to
- * it). (Running several sentences in lockstep, so that each row of w_hh is read once for
- * all of them, was left out: measured 2026-12-05 on an AVX-512 Xeon in double, two at a
- * time ran no faster, four 1.59 against 2.07 us a step, but four need 16 vector
- * accumulators, all that AVX2 has, and a tile of 16 outputs instead ran three to ten
- * times slower.) */
+#ifdef ARABIC_NER_VECTORS
+/* arabic_ner_tile16 for ARABIC_NER_LOCKSTEP sentences at once: each row of w is loaded
+ * once for all of them. Every sentence's sums are those arabic_ner_tile16 makes alone,
+ * the same operations in the same order, so the same bits. */
+#define ARABIC_NER_LOCKSTEP 4
+ARABIC_NER_INLINE void arabic_ner_tile16x4(const float *const *x, const float *restrict w,
+                                           ptrdiff_t n, ptrdiff_t width, ptrdiff_t j0,
+                                           const float *const *init, float *const *out) {
+    arabic_ner_v16 s[ARABIC_NER_LOCKSTEP][4];
+    for (int b = 0; b < ARABIC_NER_LOCKSTEP; b++)
+        for (int k = 0; k < 4; k++) memcpy(&s[b][k], init[b] + j0 + 16 * k, sizeof s[b][k]);
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const float *restrict weights = w + i * width + j0;
+        arabic_ner_v16 w0, w1, w2, w3;
+        memcpy(&w0, weights, sizeof w0);
+        memcpy(&w1, weights + 16, sizeof w1);
+        memcpy(&w2, weights + 32, sizeof w2);
+        memcpy(&w3, weights + 48, sizeof w3);
+        for (int b = 0; b < ARABIC_NER_LOCKSTEP; b++) { /* unrolled: 16 sums in registers */
+            const float xi = x[b][i];
+            const arabic_ner_v16 xv = {xi, xi, xi, xi, xi, xi, xi, xi,
+                                       xi, xi, xi, xi, xi, xi, xi, xi};
+            s[b][0] += xv * w0;
+            s[b][1] += xv * w1;
+            s[b][2] += xv * w2;
+            s[b][3] += xv * w3;
+        }
+    }
+    for (int b = 0; b < ARABIC_NER_LOCKSTEP; b++)
+        for (int k = 0; k < 4; k++) memcpy(out[b] + j0 + 16 * k, &s[b][k], sizeof s[b][k]);
+}
+#endif
+
+/* One step of the LSTM after the product: z (4H) holds the gates' sums; update c and h
+ * (H) and write h, widened, into y (H). e (4H) is scratch. */
+ARABIC_NER_INLINE void arabic_ner_activate(ptrdiff_t hidden, float *restrict z, float *restrict e,
+                                           float *restrict h, float *restrict c,
+                                           double *restrict y) {
+    const ptrdiff_t width = 4 * hidden;
+    for (ptrdiff_t j = 0; j < width; j++) e[j] = arabic_ner_exp_arg(z[j]);
+    for (ptrdiff_t j = 0; j < 3 * hidden; j++) z[j] = 1.0f / (1.0f + arabic_ner_exp(e[j]));
+    for (ptrdiff_t j = 3 * hidden; j < width; j++)
+        z[j] = 2.0f / (1.0f + arabic_ner_exp(e[j])) - 1.0f;
+    for (ptrdiff_t i = 0; i < hidden; i++) {
+        c[i] = c[i] * z[hidden + i] + z[i] * z[3 * hidden + i];
+        e[i] = arabic_ner_exp_arg(c[i]);
+    }
+    for (ptrdiff_t i = 0; i < hidden; i++) {
+        h[i] = (2.0f / (1.0f + arabic_ner_exp(e[i])) - 1.0f) * z[2 * hidden + i];
+        y[i] = h[i];
+    }
+}
+
+/* Run the LSTM over `count` sentences (at most ARABIC_NER_LOCKSTEP) side by side: sentence
+ * b is rows starts[b] .. starts[b] + lengths[b] - 1 of gates (rows of 4H: input, forget,
+ * output gates halved, then cell input), read from the last when backward; each row's
+ * output goes into the same row of out (rows of H). w_hh is (H, 4H), read fastest from
+ * a multiple of 64 bytes (_kernels.pyx sees to it). g, z and e (count x 4H), h and c
+ * (count x H) are scratch.
+ *
+ * Each sentence's arithmetic is its own, whatever runs beside it: on AVX-512 the product
+ * of four sentences at a time reads each row of w_hh once for the four
+ * (arabic_ner_tile16x4; measured 2026-12-06 on an AVX-512 EPYC, four 29-token sentences
+ * with H = 64: 89.8 -> 65.4 us, the same bits). Elsewhere the sentences' products run one
+ * after another: AVX2 has too few registers for four sentences' sums. */
 ARABIC_NER_CLONES
 static void arabic_ner_lstm(const double *restrict gates, const float *restrict w_hh,
-                            ptrdiff_t hidden, ptrdiff_t start, ptrdiff_t length, int backward,
-                            double *restrict out, float *restrict g, float *restrict z,
-                            float *restrict e, float *restrict h, float *restrict c) {
+                            ptrdiff_t hidden, const ptrdiff_t *starts, const ptrdiff_t *lengths,
+                            int count, int backward, double *restrict out, float *restrict g,
+                            float *restrict z, float *restrict e, float *restrict h,
+                            float *restrict c) {
     const ptrdiff_t width = 4 * hidden;
-    memset(h, 0, (size_t)hidden * sizeof(float));
-    memset(c, 0, (size_t)hidden * sizeof(float));
-    for (ptrdiff_t t = 0; t < length; t++) {
-        const ptrdiff_t row = backward ? start + length - 1 - t : start + t;
-        const double *restrict input = gates + row * width;
-        for (ptrdiff_t j = 0; j < width; j++) g[j] = (float)input[j];
-        arabic_ner_product(h, w_hh, hidden, width, g, z);
-        for (ptrdiff_t j = 0; j < width; j++) e[j] = arabic_ner_exp_arg(z[j]);
-        for (ptrdiff_t j = 0; j < 3 * hidden; j++) z[j] = 1.0f / (1.0f + arabic_ner_exp(e[j]));
-        for (ptrdiff_t j = 3 * hidden; j < width; j++)
-            z[j] = 2.0f / (1.0f + arabic_ner_exp(e[j])) - 1.0f;
-        for (ptrdiff_t i = 0; i < hidden; i++) {
-            c[i] = c[i] * z[hidden + i] + z[i] * z[3 * hidden + i];
-            e[i] = arabic_ner_exp_arg(c[i]);
+    ptrdiff_t longest = 0;
+    for (int b = 0; b < count; b++) longest = lengths[b] > longest ? lengths[b] : longest;
+    memset(h, 0, (size_t)(count * hidden) * sizeof(float));
+    memset(c, 0, (size_t)(count * hidden) * sizeof(float));
+    for (ptrdiff_t t = 0; t < longest; t++) {
+        int active[ARABIC_NER_MAX_BLOCK]; /* the sentences that have a token at step t */
+        int n_active = 0;
+        for (int b = 0; b < count; b++) {
+            if (lengths[b] <= t) continue;
+            const ptrdiff_t row = backward ? starts[b] + lengths[b] - 1 - t : starts[b] + t;
+            const double *restrict input = gates + row * width;
+            float *restrict gb = g + b * width;
+            for (ptrdiff_t j = 0; j < width; j++) gb[j] = (float)input[j];
+            active[n_active++] = b;
         }
-        double *restrict y = out + row * hidden;
-        for (ptrdiff_t i = 0; i < hidden; i++) {
-            h[i] = (2.0f / (1.0f + arabic_ner_exp(e[i])) - 1.0f) * z[2 * hidden + i];
-            y[i] = h[i];
+        int done = 0;
+#ifdef ARABIC_NER_VECTORS
+        if (arabic_ner_isa_level() == 2) {
+            for (; done + ARABIC_NER_LOCKSTEP <= n_active; done += ARABIC_NER_LOCKSTEP) {
+                const float *x[ARABIC_NER_LOCKSTEP], *init[ARABIC_NER_LOCKSTEP];
+                float *sums[ARABIC_NER_LOCKSTEP];
+                for (int k = 0; k < ARABIC_NER_LOCKSTEP; k++) {
+                    const int b = active[done + k];
+                    x[k] = h + b * hidden;
+                    init[k] = g + b * width;
+                    sums[k] = z + b * width;
+                }
+                ptrdiff_t j0 = 0;
+                for (; j0 + ARABIC_NER_TILE <= width; j0 += ARABIC_NER_TILE)
+                    arabic_ner_tile16x4(x, w_hh, hidden, width, j0, init, sums);
+                for (int k = 0; k < ARABIC_NER_LOCKSTEP && j0 < width; k++) /* the last columns */
+                    for (ptrdiff_t j = j0; j < width; j++) {
+                        float sum = init[k][j];
+                        for (ptrdiff_t i = 0; i < hidden; i++) sum += x[k][i] * w_hh[i * width + j];
+                        sums[k][j] = sum;
+                    }
+            }
+        }
+#endif
+        for (; done < n_active; done++) {
+            const int b = active[done];
+            arabic_ner_product(h + b * hidden, w_hh, hidden, width, g + b * width, z + b * width);
+        }
+        for (int k = 0; k < n_active; k++) {
+            const int b = active[k];
+            const ptrdiff_t row = backward ? starts[b] + lengths[b] - 1 - t : starts[b] + t;
+            arabic_ner_activate(hidden, z + b * width, e + b * width, h + b * hidden,
+                                c + b * hidden, out + row * hidden);
         }
     }
 }

@@ -96,27 +96,39 @@ def test_lstm_equals_numpys_at_any_width_and_when_saturated(hidden: int) -> None
 
 
 @needs_compiled
-@pytest.mark.parametrize("hidden", [5, 8, 64])
-def test_lstm_product_loops_give_the_same_bits(hidden: int) -> None:
-    # The recurrent product runs in vectors of 16 floats on AVX-512, of 8 on AVX2, in plain
-    # loops elsewhere (_lstm.h); each output adds its terms in one order in all three.
+@pytest.mark.parametrize("hidden", [5, 8, 20, 64])
+@pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
+def test_lstm_product_loops_give_the_same_bits(hidden: int, backward: bool) -> None:
+    # The recurrent product runs in vectors of 16 floats on AVX-512 (four sentences side by
+    # side, each row of w_hh read once for the four), of 8 on AVX2, in plain loops
+    # elsewhere (_lstm.h); each output adds its terms in one order in all of them, so a
+    # sentence gets the same bits however it is run and whatever runs beside it. Eleven
+    # sentences: two blocks of four (one of them in lockstep to its end, one with
+    # sentences that end early) and a block of three; widths 4H below, at and between
+    # tiles of 64 outputs.
     from arabic_ner import _kernels
 
     if _kernels.product_loops() < 0:
         pytest.skip("built without GCC's vector types: plain loops only")
     rng = np.random.default_rng(hidden)
-    lengths = np.array([9, 4], dtype=np.intp)
-    starts = np.array([0, 9], dtype=np.intp)
+    lengths = np.array([9, 9, 9, 9, 8, 3, 1, 5, 4, 0, 2], dtype=np.intp)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
+    tokens = int(lengths.sum())
     w_hh = kernels.aligned(rng.normal(0, 1, (hidden, 4 * hidden)).astype(np.float32))
-    gates = rng.normal(0, 2, (13, 4 * hidden))
+    gates = rng.normal(0, 2, (tokens, 4 * hidden))
     level = _kernels.product_loops()
     outputs = []
     try:
         for forced in (0, 1, 2):
             assert _kernels.product_loops(forced) == forced
-            out = np.empty((13, hidden))
-            _kernels.lstm(gates, w_hh, starts, lengths, False, out)
+            out = np.empty((tokens, hidden))
+            _kernels.lstm(gates, w_hh, starts, lengths, backward, out)
             outputs.append(out)
+            alone = np.empty((tokens, hidden))
+            for start, length in zip(starts, lengths, strict=True):
+                one = np.array([start], dtype=np.intp), np.array([length], dtype=np.intp)
+                _kernels.lstm(gates, w_hh, *one, backward, alone)
+            assert alone.tobytes() == out.tobytes()
     finally:
         _kernels.product_loops(level)
     assert outputs[0].tobytes() == outputs[1].tobytes() == outputs[2].tobytes()
