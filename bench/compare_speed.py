@@ -39,6 +39,7 @@ FIGURES = {
     "nlp.pipe / ceiling": r"pipeline / ceiling: ([\d.]+)",
     "per paragraph, tokens/s": r"per paragraph: ([\d,]+) tokens/s",
     "per paragraph / ceiling": r"per paragraph: [\d,]+ tokens/s, ([\d.]+) of the ceiling",
+    "per paragraph / nlp.pipe": r"per paragraph / nlp\.pipe: ([\d.]+)",
     "per paragraph, median ms": r"per paragraph: .*latency median ([\d.]+) ms",
     "per paragraph, p99 ms": r"per paragraph: .*p99 ([\d.]+) ms",
     "per sentence, tokens/s": r"per sentence of 25-30 tokens: ([\d,]+) tokens/s",
