@@ -272,6 +272,12 @@ class NeuralTagger:
         self._w_inputs = np.hstack([w[cached] for w in w_ih])  # (F + K, 8H)
         self._w_vectors = np.hstack([w[f : f + v] for w in w_ih])  # (V, 8H)
         self._bias = np.concatenate([weights[f"{d}_bias"][ifog] * half for d in "fb"])
+        # The list-match features ("g=LOC-B", a dozen): the input gates each adds to a
+        # token it is on, computed once here rather than multiplied out for every group.
+        hit_features = {name: i for name, i in self.feature_ids.items() if name[:2] == "g="}
+        self._hit_rows = {name[2:]: row for row, name in enumerate(hit_features)}
+        hit_vectors = self._feature_vectors[list(hit_features.values())].astype(DTYPE)
+        self._hit_gates = hit_vectors @ self._w_inputs[: self._width]  # (hits, 8H)
         # Each direction's recurrent weights (H, 4H), in double for the numpy loops and in
         # single for the compiled ones (the same values: trained in single and halved),
         # and its share of the label scores' weights (H, labels).
@@ -425,22 +431,22 @@ class NeuralTagger:
         types, inverse = np.unique(np.array(ids), return_inverse=True)
         type_inputs = self._inputs[types]
         hit_tokens: list[int] = []
-        hit_features: list[int] = []
+        hit_rows: list[int] = []
+        row_of_hit = self._hit_rows.get
         stems = list(map(self._stems.__getitem__, ids))
         for start, end in zip(starts.tolist(), (starts + lengths).tolist(), strict=True):
             for position, token_hits in enumerate(features.list_hits(stems[start:end])):
                 for hit in token_hits:
-                    feature = self.feature_ids.get(f"g={hit}")
-                    if feature is not None:
+                    row = row_of_hit(hit)
+                    if row is not None:
                         hit_tokens.append(start + position)
-                        hit_features.append(feature)
+                        hit_rows.append(row)
         type_gates = type_inputs @ self._w_inputs + self._bias  # (types, 8H)
         if self._vector_width:
             type_vectors = self._word_vectors[self._type_vectors[types]].astype(DTYPE)
             type_gates += type_vectors @ self._w_vectors
         if hit_tokens:
-            hit_vectors = self._feature_vectors[hit_features].astype(DTYPE)
-            hit_gates = hit_vectors @ self._w_inputs[: self._width]
+            hit_gates = self._hit_gates[hit_rows]
         out: FloatArray = np.zeros((len(ids), len(self.labels)), dtype=DTYPE) + self._out_bias
         gates_width = 4 * self._hidden
         for direction, (w_hh, single, w_out) in enumerate(self._directions):
