@@ -435,9 +435,17 @@ class Pipeline:
 
 
 def _result(future: Future[list[list[Entity]]], n_process: int) -> list[list[Entity]]:
-    """The entities of a batch tagged by a worker; a dead worker raises :class:`WorkerError`."""
+    """The entities of a batch tagged by a worker; a dead worker raises :class:`WorkerError`.
+
+    The wait pauses the cyclic garbage collector, as tagging a batch in this process does:
+    meanwhile the executor's thread unpickles the workers' entities, thousands of tracked
+    objects a batch, and with the results a caller keeps growing, the collections they
+    set off were 0.29 s of the parent's 0.48 s of CPU in a two-worker run over 1,920
+    articles, CPU that the two workers on two cores lack.
+    """
     try:
-        return future.result()
+        with _cyclic_gc_paused():
+            return future.result()
     except BrokenProcessPool as error:
         raise _worker_died(n_process) from error
 

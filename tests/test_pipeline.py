@@ -316,3 +316,29 @@ def test_the_garbage_collector_is_paused_only_while_a_batch_is_tagged(
     with pytest.raises(RuntimeError, match="tagger failed"):
         nlp("وصل بوتين الى موسكو")
     assert gc.isenabled()  # and on again after an error
+
+
+def test_the_collector_is_paused_while_the_parent_waits_for_a_workers_batch() -> None:
+    # With n_process > 1 the parent unpickles each batch's entities meanwhile (the
+    # executor's thread): collections set off by them were most of the parent's CPU.
+    from concurrent.futures import Future
+
+    from arabic_ner.pipeline import _result
+
+    seen: list[bool] = []
+
+    class Watched(Future[list[list[Any]]]):
+        def result(self, timeout: float | None = None) -> list[list[Any]]:
+            seen.append(gc.isenabled())
+            return super().result(timeout)
+
+    done = Watched()
+    done.set_result([[]])
+    assert gc.isenabled()
+    assert _result(done, 2) == [[]]
+    assert seen == [False] and gc.isenabled()
+    failed = Watched()
+    failed.set_exception(RuntimeError("lost"))
+    with pytest.raises(RuntimeError, match="lost"):
+        _result(failed, 2)
+    assert gc.isenabled()  # on again after an error
