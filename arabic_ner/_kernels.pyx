@@ -50,8 +50,9 @@ def lstm(
 ):
     """Run one LSTM direction; write each token's (H,) output into ``out`` (tokens, H).
 
-    The recurrence runs in single precision, so ``w_hh`` is float32. ``gates`` (tokens, 4H) are the input's share of the gates in the order input, forget,
-    output, cell, the first three halved, and ``w_hh`` (H, 4H) likewise (``neural.py``):
+    The recurrence runs in single precision, so ``w_hh`` is float32. ``gates`` (tokens,
+    4H) are the input's share of the gates in the order input, forget, output, cell, the
+    first three halved, and ``w_hh`` (H, 4H) likewise (``neural.py``):
     one tanh over all four gates gives the three sigmoids as ``(tanh + 1) / 2``.
     ``w_hh`` is read fastest from an address that is a multiple of 64 bytes
     (``kernels.aligned``); from any other, a copy of it at one is read.

@@ -187,6 +187,18 @@ static int arabic_ner_product_loops(int level) {
 #endif
 }
 
+/* Outputs j0 .. width - 1 of arabic_ner_product one at a time: the columns left over after
+ * its tiles (4H not a multiple of ARABIC_NER_TILE). */
+ARABIC_NER_INLINE void arabic_ner_columns(const float *restrict x, const float *restrict w,
+                                          ptrdiff_t n, ptrdiff_t width, ptrdiff_t j0,
+                                          const float *restrict init, float *restrict out) {
+    for (ptrdiff_t j = j0; j < width; j++) {
+        float sum = init[j];
+        for (ptrdiff_t i = 0; i < n; i++) sum += x[i] * w[i * width + j];
+        out[j] = sum;
+    }
+}
+
 /* out = init + x w for x (n) and w (n, width): each output's terms added in the order of
  * the rows of w, whatever the CPU (the loops are vectorized across outputs).
  *
@@ -217,11 +229,7 @@ ARABIC_NER_INLINE void arabic_ner_product(const float *restrict x, const float *
         }
         for (int k = 0; k < ARABIC_NER_TILE; k++) out[j0 + k] = sum[k];
     }
-    for (ptrdiff_t j = j0; j < width; j++) {
-        float sum = init[j];
-        for (ptrdiff_t i = 0; i < n; i++) sum += x[i] * w[i * width + j];
-        out[j] = sum;
-    }
+    arabic_ner_columns(x, w, n, width, j0, init, out);
 }
 
 #ifdef ARABIC_NER_VECTORS
@@ -302,6 +310,7 @@ static void arabic_ner_lstm(const double *restrict gates, const float *restrict 
     memset(c, 0, (size_t)(count * hidden) * sizeof(float));
     for (ptrdiff_t t = 0; t < longest; t++) {
         int active[ARABIC_NER_MAX_BLOCK]; /* the sentences that have a token at step t */
+        ptrdiff_t rows[ARABIC_NER_MAX_BLOCK]; /* and the row of that token */
         int n_active = 0;
         for (int b = 0; b < count; b++) {
             if (lengths[b] <= t) continue;
@@ -309,7 +318,8 @@ static void arabic_ner_lstm(const double *restrict gates, const float *restrict 
             const double *restrict input = gates + row * width;
             float *restrict gb = g + b * width;
             for (ptrdiff_t j = 0; j < width; j++) gb[j] = (float)input[j];
-            active[n_active++] = b;
+            active[n_active] = b;
+            rows[n_active++] = row;
         }
         int done = 0;
 #ifdef ARABIC_NER_VECTORS
@@ -326,12 +336,8 @@ static void arabic_ner_lstm(const double *restrict gates, const float *restrict 
                 ptrdiff_t j0 = 0;
                 for (; j0 + ARABIC_NER_TILE <= width; j0 += ARABIC_NER_TILE)
                     arabic_ner_tile16x4(x, w_hh, hidden, width, j0, init, sums);
-                for (int k = 0; k < ARABIC_NER_LOCKSTEP && j0 < width; k++) /* the last columns */
-                    for (ptrdiff_t j = j0; j < width; j++) {
-                        float sum = init[k][j];
-                        for (ptrdiff_t i = 0; i < hidden; i++) sum += x[k][i] * w_hh[i * width + j];
-                        sums[k][j] = sum;
-                    }
+                for (int k = 0; k < ARABIC_NER_LOCKSTEP; k++)
+                    arabic_ner_columns(x[k], w_hh, hidden, width, j0, init[k], sums[k]);
             }
         }
 #endif
@@ -341,9 +347,8 @@ static void arabic_ner_lstm(const double *restrict gates, const float *restrict 
         }
         for (int k = 0; k < n_active; k++) {
             const int b = active[k];
-            const ptrdiff_t row = backward ? starts[b] + lengths[b] - 1 - t : starts[b] + t;
             arabic_ner_activate(hidden, z + b * width, e + b * width, h + b * hidden,
-                                c + b * hidden, out + row * hidden);
+                                c + b * hidden, out + rows[k] * hidden);
         }
     }
 }
