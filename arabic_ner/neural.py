@@ -64,6 +64,12 @@ GROUP_TOKENS = 1024
 # Word types kept before the cache is emptied (between batches): 0.75 KiB each (and 8 bytes
 # more with word vectors).
 _CACHE_LIMIT = 50_000
+# Word types whose input gates are kept, the most recent ones (emptied when full): 4 KiB
+# each, 16 MiB in all. A group of sentences used to multiply out the gates of each of its
+# types, a third of the BiLSTM's time for one sentence of 30 tokens, whose types are
+# mostly new to the group but not to the process (docs/benchmarks.md). At least
+# GROUP_TOKENS, so that a group's types always fit.
+_GATE_LIMIT = 4096
 _ARRAYS = (
     "features",
     "feature_vectors",
@@ -301,6 +307,12 @@ class NeuralTagger:
         self._stems: list[str] = []
         self._inputs: FloatArray = np.zeros((0, self._width + len(self._conv_bias)), dtype=DTYPE)
         self._type_vectors = np.zeros(0, dtype=np.intp)
+        # The input gates of recent word types, each direction's in an array of its own
+        # (the compiled loops read a direction's gates as one block), and for each type
+        # row of ``_inputs`` the row of its gates here, or -1.
+        self._gates = [np.zeros((_GATE_LIMIT, 4 * hidden), dtype=np.float64) for _ in "fb"]
+        self._gate_rows = np.zeros(0, dtype=np.intp)
+        self._gates_used = 0
 
     def __repr__(self) -> str:
         return f"NeuralTagger({str(self.path)!r})"
@@ -337,6 +349,9 @@ class NeuralTagger:
             room[:first] = self._inputs[:first]
             self._inputs = room
             self._type_vectors = np.resize(self._type_vectors, len(room))
+            self._gate_rows = np.concatenate(
+                [self._gate_rows, np.full(len(room) - len(self._gate_rows), -1, dtype=np.intp)]
+            )
         rows = self._inputs[first : first + len(keys)]  # a view: filled in place
         rows[:] = 0.0
         get = self.feature_ids.get
@@ -390,6 +405,8 @@ class NeuralTagger:
             self._stems.clear()
             self._inputs = np.zeros((0, self._inputs.shape[1]), dtype=DTYPE)
             self._type_vectors = np.zeros(0, dtype=np.intp)
+            self._gate_rows = np.zeros(0, dtype=np.intp)
+            self._gates_used = 0
         # Each token's word type, looked up once: a tenth of tagging was the same lookups
         # done twice (new types, then their ids).
         flat = [k for ks in keys for k in ks]
@@ -426,10 +443,10 @@ class NeuralTagger:
         lengths = np.array(sentence_lengths, dtype=np.intp)
         starts = np.zeros(len(lengths), dtype=np.intp)
         np.cumsum(lengths[:-1], out=starts[1:])
-        # The input gates are linear in the input: those of each word type in the group
-        # are computed once, and those of the list matches a token is in are added.
-        types, inverse = np.unique(np.array(ids), return_inverse=True)
-        type_inputs = self._inputs[types]
+        # The input gates are linear in the input: those of each word type are computed
+        # once and kept (see _GATE_LIMIT), and those of the list matches a token is in
+        # are added.
+        token_gates = self._token_gates(np.array(ids, dtype=np.intp))
         hit_tokens: list[int] = []
         hit_rows: list[int] = []
         row_of_hit = self._hit_rows.get
@@ -441,22 +458,50 @@ class NeuralTagger:
                     if row is not None:
                         hit_tokens.append(start + position)
                         hit_rows.append(row)
-        type_gates = type_inputs @ self._w_inputs + self._bias  # (types, 8H)
-        if self._vector_width:
-            type_vectors = self._word_vectors[self._type_vectors[types]].astype(DTYPE)
-            type_gates += type_vectors @ self._w_vectors
         if hit_tokens:
             hit_gates = self._hit_gates[hit_rows]
         out: FloatArray = np.zeros((len(ids), len(self.labels)), dtype=DTYPE) + self._out_bias
         gates_width = 4 * self._hidden
         for direction, (w_hh, single, w_out) in enumerate(self._directions):
-            columns = slice(direction * gates_width, (direction + 1) * gates_width)
-            gates = type_gates[inverse, columns]  # a new array, rows in token order
+            gates = token_gates[direction]
             if hit_tokens:
+                columns = slice(direction * gates_width, (direction + 1) * gates_width)
                 kernels.add_rows(gates, hit_tokens, hit_gates[:, columns])
             backward = direction == 1
             out += self._run(gates, w_hh, starts, lengths, backward=backward, single=single) @ w_out
         return out
+
+    def _token_gates(self, ids: npt.NDArray[np.intp]) -> list[npt.NDArray[np.float64]]:
+        """Each direction's (tokens, 4H) input gates of the word types ``ids``.
+
+        The gates of types not kept are computed (two products for all of them) and
+        kept; when they do not fit, the kept ones are dropped first. A group of sentences
+        has fewer types than ``_GATE_LIMIT`` unless its sentences are very long (only a
+        caller of :meth:`scores` can make one): then its gates are not kept.
+        """
+        rows = self._gate_rows[ids]
+        if len(rows) and rows.min() < 0:
+            new = np.unique(ids[rows < 0])
+            room = len(self._gates[0])  # _GATE_LIMIT when this tagger was made
+            if self._gates_used + len(new) > room:
+                self._gate_rows[:] = -1
+                self._gates_used = 0
+                new = np.unique(ids)
+            type_gates = self._inputs[new] @ self._w_inputs + self._bias  # (types, 8H)
+            if self._vector_width:
+                type_vectors = self._word_vectors[self._type_vectors[new]].astype(DTYPE)
+                type_gates += type_vectors @ self._w_vectors
+            halves = np.hsplit(type_gates, 2)  # the forward gates, then the backward ones
+            if len(new) > room:
+                inverse = np.searchsorted(new, ids)
+                return [half[inverse].astype(np.float64, copy=False) for half in halves]
+            first = self._gates_used
+            for gates, half in zip(self._gates, halves, strict=True):
+                gates[first : first + len(new)] = half
+            self._gate_rows[new] = np.arange(first, first + len(new))
+            self._gates_used = first + len(new)
+            rows = self._gate_rows[ids]
+        return [gates[rows] for gates in self._gates]  # new arrays, rows in token order
 
     def _run(
         self,

@@ -7,6 +7,7 @@ over the shipped model's features. (That numpy reproduces torch's scores is chec
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -171,9 +172,18 @@ def test_batched_scores_equal_a_token_by_token_lstm(
     np.testing.assert_allclose(tagger.scores(groups[2:3], crf.features)[0], alone, atol=1e-5)
 
 
-@pytest.mark.parametrize("vectors", [False, True], ids=["features", "features+vectors"])
+@pytest.mark.parametrize(
+    ("vectors", "gate_limit"),
+    [(False, None), (True, None), (True, 512)],
+    ids=["features", "features+vectors", "few-gates"],
+)
 def test_word_types_cached_over_many_batches_score_as_in_one(
-    crf: CRFBackend, anercorp: Path, tmp_path: Path, vectors: bool, monkeypatch: pytest.MonkeyPatch
+    crf: CRFBackend,
+    anercorp: Path,
+    tmp_path: Path,
+    vectors: bool,
+    gate_limit: int | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from arabic_ner import neural
     from arabic_ner.conll import read_conll
@@ -183,6 +193,16 @@ def test_word_types_cached_over_many_batches_score_as_in_one(
     assert len({(t.norm, t.kind) for g in groups for t in g}) > 2048  # the cache grows twice
     if vectors:  # and is emptied several times, word vectors and all
         monkeypatch.setattr(neural, "_CACHE_LIMIT", 1500)
+    if gate_limit is not None:
+        # The kept input gates are dropped several times by batches of 25 sentences, and
+        # a group of sentences with more types than they have room for runs without them.
+        monkeypatch.setattr(neural, "_GATE_LIMIT", gate_limit)
+        types = [len({(t.norm, t.kind) for g in groups[i : i + 25] for t in g}) for i in (0, 25)]
+        assert max(types) < gate_limit < 2 * min(types)
+        longest = sorted(groups, key=len, reverse=True)  # scores() groups them so
+        count = next(i for i, n in enumerate(itertools.accumulate(map(len, longest))) if n >= 1024)
+        in_first_group = {(t.norm, t.kind) for g in longest[: count + 1] for t in g}
+        assert len(in_first_group) > gate_limit
     stems = [crf.features.own_features(t.norm, t.kind)[0] for g in groups for t in g]
     _write_random(
         tmp_path / NEURAL_FILE,
