@@ -47,6 +47,7 @@ FIGURES = {
     "per sentence, median ms": r"per sentence of .*latency median ([\d.]+) ms",
     "per sentence, p99 ms": r"per sentence of .*p99 ([\d.]+) ms",
     "2 processes, speed-up": r"speed-up ([\d.]+)x",
+    "2 forked halves, speed-up": r"nothing sent back: speed-up ([\d.]+)x",
     "varied text first pass, tokens/s": r"first pass ([\d,]+) tokens/s",
     "varied text second pass, tokens/s": r"second pass ([\d,]+) tokens/s",
     "peak RSS, this process, MiB": r"this process (\d+) MiB",

@@ -13,7 +13,9 @@ Prints:
   is no corpus), after one warm-up pass: tokens/s, its ratio to the ceiling, and the
   median and 99th percentile of the time of one call, in ms, over all timed calls; for
   paragraphs also tokens/s as a share of ``nlp.pipe``'s;
-- ``nlp.pipe(..., n_process=2)``: tokens/s and speed-up over one process;
+- ``nlp.pipe(..., n_process=2)``: tokens/s and speed-up over one process; and the
+  speed-up of two forked processes that each pipe half of the texts with nothing sent
+  back, what two workers could reach on this machine;
 - on varied text (``--corpus``, default: ANERcorp's training file in ../shared, one
   sentence per line), tokens/s of a fresh pipeline's first pass, when every word is new
   to the feature cache, and of its second pass;
@@ -140,6 +142,34 @@ def per_call(
     return min(passes), calls
 
 
+def forked_halves(nlp: Callable[..., object], texts: list[str]) -> float | None:
+    """Seconds for two forked copies of this process to ``nlp.pipe`` half of ``texts`` each.
+
+    What two workers could reach on this machine: the same work as
+    ``nlp.pipe(texts, n_process=2)`` with nothing sent to them or back, so the gap to it
+    is pipe's own cost, and the gap from 2x is the machine's (two processes sharing its
+    memory and last-level cache). None where there is no fork.
+    """
+    if not hasattr(os, "fork"):
+        return None
+    started = time.perf_counter()
+    children = []
+    for half in (texts[: len(texts) // 2], texts[len(texts) // 2 :]):
+        child = os.fork()
+        if child == 0:
+            code = 1
+            try:
+                list(nlp.pipe(half, batch_size=64))  # type: ignore[attr-defined]
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(child)
+    for child in children:
+        if os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) != 0:
+            raise RuntimeError("a forked process failed to tag its half of the texts")
+    return time.perf_counter() - started
+
+
 def latency(calls: list[float]) -> str:
     """The median and 99th percentile of call times (seconds), in ms."""
     p99 = statistics.quantiles(calls, n=100)[98]
@@ -229,6 +259,14 @@ def main() -> None:
         f"starting the workers and loading their models takes {startup:.2f} s, without it "
         f"{one / (parallel - startup):.2f}x"
     )
+    worker_rss = peak_rss_mb(resource.RUSAGE_CHILDREN)  # before the forked halves add theirs
+    halves = forked_halves(nlp, big)
+    if halves is not None:
+        print(
+            f"two forked processes, nlp.pipe over half of the same texts each, nothing sent "
+            f"back: speed-up {one / halves:.2f}x over one process (what two workers could "
+            "reach on this machine)"
+        )
 
     if args.corpus.is_file():
         from arabic_ner.conll import read_conll
@@ -245,10 +283,7 @@ def main() -> None:
             f"nlp.pipe: first pass {rate(cold, corpus_tokens)}, "
             f"second pass {rate(warm, corpus_tokens)}"
         )
-    print(
-        f"peak RSS: this process {peak_rss_mb():.0f} MiB, "
-        f"largest worker {peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MiB"
-    )
+    print(f"peak RSS: this process {peak_rss_mb():.0f} MiB, largest worker {worker_rss:.0f} MiB")
 
 
 if __name__ == "__main__":
