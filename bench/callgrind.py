@@ -10,7 +10,10 @@ texts below, so the feature caches hold their words, as in ``bench/speed.py``), 
   article's own sentences when there is no corpus);
 - one ``nlp.pipe(paragraphs, batch_size=64)`` over ``--paragraphs`` (140) lines of the
   sample article (``data/samples``), repeated;
-- one call ``nlp(paragraph)`` per paragraph, the same paragraphs.
+- one call ``nlp(paragraph)`` per paragraph, the same paragraphs;
+- ``pickle.dumps`` of the entities that ``nlp.pipe`` returned, then ``pickle.loads``:
+  what ``nlp.pipe(n_process=N)`` does to send each worker's entities to the parent
+  process (the dump in the worker, the load in the parent, which shares the cores).
 
 Callgrind dumps its counters each time ``getppid`` is called (``--dump-before=getppid``),
 and the workload calls ``os.getppid()`` between its parts and nowhere else, so each dump
@@ -25,8 +28,10 @@ minutes (valgrind runs Python about 50 times slower).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
+import pickle
 import re
 import shutil
 import subprocess
@@ -42,6 +47,8 @@ PARTS = [
     "nlp(sentence) per sentence",
     "nlp.pipe over paragraphs",
     "nlp(paragraph) per paragraph",
+    "pickle.dumps of nlp.pipe's entities",
+    "pickle.loads of them",
 ]
 
 
@@ -65,17 +72,25 @@ def workload(args: argparse.Namespace) -> None:
         nlp(text)
     os.getppid()  # end of the per-sentence calls
 
-    list(nlp.pipe(paragraphs, batch_size=64))
+    found = list(nlp.pipe(paragraphs, batch_size=64))
     os.getppid()  # end of nlp.pipe
 
     for text in paragraphs:
         nlp(text)
     os.getppid()  # end of the per-paragraph calls
 
+    gc.disable()  # as nlp.pipe's worker does while tagging, and its parent while waiting
+    blob = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
+    os.getppid()  # end of the dump
+    pickle.loads(blob)
+    os.getppid()  # end of the load
+    gc.enable()
+
     paragraph_tokens = sum(len(tokenize(p)) for p in paragraphs)
     tokens = [sum(len(tokenize(t)) for t in short), paragraph_tokens, paragraph_tokens]
     calls = [len(short), len(paragraphs), len(paragraphs)]
-    print(json.dumps({"calls": calls, "tokens": tokens}))
+    entities = sum(len(e) for e in found)
+    print(json.dumps({"calls": calls, "tokens": tokens, "entities": entities}))
 
 
 def instructions(path: Path) -> int:
@@ -137,13 +152,16 @@ def main() -> None:
     print(f"callgrind, backend {args.backend!r}: {seconds:.0f} s under valgrind")
     print(f"{PARTS[0]} (Python start-up included): {counts[0]:,} instructions")
     for part, count, calls, tokens in zip(
-        PARTS[1:], counts[1:], result["calls"], result["tokens"], strict=True
+        PARTS[1:4], counts[1:4], result["calls"], result["tokens"], strict=True
     ):
         print(
             f"{part}: {count:,} instructions, {calls:,} calls, {tokens:,} tokens, "
             f"{count / tokens:,.0f} instructions/token"
         )
     print(f"per paragraph / nlp.pipe, instructions per token: {counts[2] / counts[3]:.2f}")
+    entities = result["entities"]
+    for part, count in zip(PARTS[4:], counts[4:], strict=True):
+        print(f"{part}: {count:,} instructions, {count / entities:,.0f} per entity ({entities:,})")
 
 
 if __name__ == "__main__":

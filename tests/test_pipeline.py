@@ -164,12 +164,24 @@ def test_entity_repr_to_dict_and_order() -> None:
 
 
 def test_entity_pickles_and_copies_with_every_field() -> None:
-    # Entity.__reduce__ lists the fields by hand (it is faster than the dataclass's own
-    # state): a field added to the class and not to it would come back as its default.
+    # Entity.__reduce__ and Value.__reduce__ list the fields by hand, and entities._entity
+    # and ._value set them through the slots (faster than the dataclass's own state): a
+    # field added to a class and not to them would come back as its default.
     import copy
     import dataclasses
     import pickle
 
+    value = arabic_ner.Value(
+        number=5.0,
+        unit="USD",
+        year=2015,
+        month=5,
+        day=5,
+        weekday=2,
+        hour=10,
+        minute=30,
+        calendar="gregorian",
+    )
     entity = Entity(
         "5 ايار/مايو 2015",
         EntityType.DATE,
@@ -177,7 +189,7 @@ def test_entity_pickles_and_copies_with_every_field() -> None:
         18,
         0.75,
         "5 ايار/مايو 2015",
-        value=arabic_ner.Value(year=2015, month=5, day=5),
+        value=value,
         canonical="canonical",
         cluster=2,
     )
@@ -186,9 +198,14 @@ def test_entity_pickles_and_copies_with_every_field() -> None:
         getattr(entity, field.name) != getattr(defaults, field.name)
         for field in dataclasses.fields(Entity)
     ), "give every field a value unlike the defaults, so that a field left out shows"
+    assert all(getattr(value, field.name) is not None for field in dataclasses.fields(value))
     for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
         back = pickle.loads(pickle.dumps(entity, protocol=protocol))
         assert back == entity and type(back) is Entity and back.type is EntityType.DATE
+        assert back.value == value and type(back.value) is arabic_ner.Value
+        assert hash(back) == hash(entity) and back.to_dict() == entity.to_dict()
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            back.start = 4  # type: ignore[misc]
     assert copy.deepcopy(entity) == entity
     assert copy.copy(entity) == entity
 
