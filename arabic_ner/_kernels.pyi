@@ -8,6 +8,8 @@ def lstm(
     lengths: npt.NDArray[np.intp],
     backward: bool,
     out: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.intp] | None = None,
+    extra: npt.NDArray[np.float64] | None = None,
 ) -> None: ...
 def product_loops(level: int = -1) -> int: ...
 def viterbi(
@@ -28,6 +30,7 @@ def add_rows(
     target: npt.NDArray[np.float64],
     positions: npt.NDArray[np.intp],
     values: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.intp] | None = None,
 ) -> None: ...
 def window_sums(
     table: npt.NDArray[np.float64],

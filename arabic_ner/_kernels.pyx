@@ -24,7 +24,7 @@ cdef extern from "_lstm.h" nogil:
     int arabic_ner_product_loops(int level)
     int ARABIC_NER_MAX_BLOCK
     void arabic_ner_lstm(
-        const double* gates, const float* w_hh, Py_ssize_t hidden, const Py_ssize_t* starts,
+        const double** gates, const float* w_hh, Py_ssize_t hidden, const Py_ssize_t* starts,
         const Py_ssize_t* lengths, int count, int backward, double* out, float* g, float* z,
         float* e, float* h, float* c,
     )
@@ -47,6 +47,8 @@ def lstm(
     Py_ssize_t[::1] lengths,
     bint backward,
     double[:, ::1] out,
+    const Py_ssize_t[::1] rows=None,
+    const double[:, ::1] extra=None,
 ):
     """Run one LSTM direction; write each token's (H,) output into ``out`` (tokens, H).
 
@@ -54,6 +56,10 @@ def lstm(
     4H) are the input's share of the gates in the order input, forget, output, cell, the
     first three halved, and ``w_hh`` (H, 4H) likewise (``neural.py``):
     one tanh over all four gates gives the three sigmoids as ``(tanh + 1) / 2``.
+    With ``rows`` (tokens,), token ``i``'s gates are instead row ``rows[i]`` of ``gates``,
+    or where ``rows[i]`` is negative row ``-1 - rows[i]`` of ``extra``: the tagger's kept
+    gates of each word type are read where they are, and only tokens whose gates differ
+    from their type's (a list match adds to them) get a row of their own, in ``extra``.
     ``w_hh`` is read fastest from an address that is a multiple of 64 bytes
     (``kernels.aligned``); from any other, a copy of it at one is read.
     """
@@ -61,12 +67,23 @@ def lstm(
     cdef Py_ssize_t width = w_hh.shape[1]
     if width != 4 * hidden or gates.shape[1] != width:
         raise ValueError("the gates and w_hh do not have 4H columns")
-    if out.shape[0] != gates.shape[0] or out.shape[1] != hidden:
+    if extra is not None and extra.shape[0] and extra.shape[1] != width:
+        raise ValueError("the extra gates do not have 4H columns")
+    cdef Py_ssize_t tokens = gates.shape[0] if rows is None else rows.shape[0]
+    if out.shape[0] != tokens or out.shape[1] != hidden:
         raise ValueError("out must be (tokens, H)")
-    _check(starts, lengths, gates.shape[0])
-    if gates.shape[0] == 0 or hidden == 0:
+    _check(starts, lengths, tokens)
+    cdef Py_ssize_t i, r
+    cdef Py_ssize_t n_extra = 0 if extra is None else extra.shape[0]
+    if rows is not None:
+        for i in range(tokens):
+            r = rows[i]
+            if r >= gates.shape[0] or (r < 0 and -1 - r >= n_extra):
+                raise ValueError(f"token {i}'s row {r} lies outside the gates")
+    if tokens == 0 or hidden == 0:
         return
     cdef Py_ssize_t block = ARABIC_NER_MAX_BLOCK  # sentences run side by side (_lstm.h)
+    cdef const double** where = <const double**> malloc(tokens * sizeof(double*))
     cdef float* g = <float*> malloc(block * width * sizeof(float))
     cdef float* z = <float*> malloc(block * width * sizeof(float))
     cdef float* e = <float*> malloc(block * width * sizeof(float))
@@ -82,7 +99,8 @@ def lstm(
         if copy != NULL:  # else the unaligned rows are read, slower
             weights = <const float*> ((<uintptr_t> copy + 63) & ~(<uintptr_t> 63))
             memcpy(<void*> weights, &w_hh[0, 0], hidden * width * sizeof(float))
-    if g == NULL or z == NULL or e == NULL or h == NULL or c == NULL:
+    if where == NULL or g == NULL or z == NULL or e == NULL or h == NULL or c == NULL:
+        free(where)
         free(g)
         free(z)
         free(e)
@@ -90,15 +108,23 @@ def lstm(
         free(c)
         free(copy)
         raise MemoryError()
+    for i in range(tokens):
+        if rows is None:
+            where[i] = &gates[i, 0]
+        elif rows[i] >= 0:
+            where[i] = &gates[rows[i], 0]
+        else:
+            where[i] = &extra[-1 - rows[i], 0]
     cdef Py_ssize_t s = 0
     cdef Py_ssize_t n = starts.shape[0]
     with nogil:
         while s < n:  # neighbours side by side: sorted longest first, they are of like lengths
             arabic_ner_lstm(
-                &gates[0, 0], weights, hidden, &starts[s], &lengths[s], min(block, n - s),
+                where, weights, hidden, &starts[s], &lengths[s], min(block, n - s),
                 backward, &out[0, 0], g, z, e, h, c,
             )
             s += block
+    free(where)
     free(copy)
     free(g)
     free(z)
@@ -283,18 +309,34 @@ cdef inline void _add_row(double* target, const double* row, Py_ssize_t n) noexc
         target[j] += row[j]
 
 
-def add_rows(double[:, ::1] target, Py_ssize_t[::1] positions, const double[:, ::1] values):
-    """``target[positions[k]] += values[k]`` for each k in order, as ``np.add.at`` does."""
-    if values.shape[0] != positions.shape[0] or values.shape[1] != target.shape[1]:
+def add_rows(
+    double[:, ::1] target,
+    Py_ssize_t[::1] positions,
+    const double[:, ::1] values,
+    const Py_ssize_t[::1] rows=None,
+):
+    """``target[positions[k]] += values[k]`` for each k in order, as ``np.add.at`` does;
+    with ``rows``, ``values[rows[k]]``: rows of a table read where they are, not gathered.
+    """
+    cdef Py_ssize_t n = positions.shape[0]
+    if values.shape[1] != target.shape[1] or (rows is None and values.shape[0] != n):
         raise ValueError("values must have a row per position and target's columns")
+    if rows is not None and rows.shape[0] != n:
+        raise ValueError("rows must have one row of values per position")
     cdef Py_ssize_t k
-    cdef Py_ssize_t rows = target.shape[0]
-    for k in range(positions.shape[0]):
-        if positions[k] < 0 or positions[k] >= rows:
-            raise ValueError(f"position {positions[k]} is outside the {rows} rows")
+    cdef Py_ssize_t size = target.shape[0]
+    for k in range(n):
+        if positions[k] < 0 or positions[k] >= size:
+            raise ValueError(f"position {positions[k]} is outside the {size} rows")
+        if rows is not None and (rows[k] < 0 or rows[k] >= values.shape[0]):
+            raise ValueError(f"row {rows[k]} is outside the {values.shape[0]} rows of values")
     with nogil:
-        for k in range(positions.shape[0]):
-            _add_row(&target[positions[k], 0], &values[k, 0], target.shape[1])
+        for k in range(n):
+            _add_row(
+                &target[positions[k], 0],
+                &values[k if rows is None else rows[k], 0],
+                target.shape[1],
+            )
 
 
 def window_sums(

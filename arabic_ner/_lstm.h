@@ -286,9 +286,11 @@ ARABIC_NER_INLINE void arabic_ner_activate(ptrdiff_t hidden, float *restrict z, 
 }
 
 /* Run the LSTM over `count` sentences (at most ARABIC_NER_LOCKSTEP) side by side: sentence
- * b is rows starts[b] .. starts[b] + lengths[b] - 1 of gates (rows of 4H: input, forget,
- * output gates halved, then cell input), read from the last when backward; each row's
- * output goes into the same row of out (rows of H). w_hh is (H, 4H), read fastest from
+ * b is tokens starts[b] .. starts[b] + lengths[b] - 1, read from the last when backward;
+ * token i's input gates (4H: input, forget, output gates halved, then cell input) are at
+ * gates[i], wherever they lie (the tagger keeps the gates of each word type once: a
+ * token's are that type's row, read in place rather than copied to a row per token);
+ * token i's output goes into row i of out (rows of H). w_hh is (H, 4H), read fastest from
  * a multiple of 64 bytes (_kernels.pyx sees to it). g, z and e (count x 4H), h and c
  * (count x H) are scratch.
  *
@@ -298,7 +300,7 @@ ARABIC_NER_INLINE void arabic_ner_activate(ptrdiff_t hidden, float *restrict z, 
  * with H = 64: 89.8 -> 65.4 us, the same bits). Elsewhere the sentences' products run one
  * after another: AVX2 has too few registers for four sentences' sums. */
 ARABIC_NER_CLONES
-static void arabic_ner_lstm(const double *restrict gates, const float *restrict w_hh,
+static void arabic_ner_lstm(const double *const *gates, const float *restrict w_hh,
                             ptrdiff_t hidden, const ptrdiff_t *starts, const ptrdiff_t *lengths,
                             int count, int backward, double *restrict out, float *restrict g,
                             float *restrict z, float *restrict e, float *restrict h,
@@ -315,7 +317,7 @@ static void arabic_ner_lstm(const double *restrict gates, const float *restrict 
         for (int b = 0; b < count; b++) {
             if (lengths[b] <= t) continue;
             const ptrdiff_t row = backward ? starts[b] + lengths[b] - 1 - t : starts[b] + t;
-            const double *restrict input = gates + row * width;
+            const double *restrict input = gates[row];
             float *restrict gb = g + b * width;
             for (ptrdiff_t j = 0; j < width; j++) gb[j] = (float)input[j];
             active[n_active] = b;

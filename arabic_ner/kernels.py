@@ -76,23 +76,31 @@ def use_compiled(enabled: bool) -> Iterator[None]:
 
 
 def add_rows(
-    target: npt.NDArray[np.float64], positions: Sequence[int], values: npt.NDArray[Any]
+    target: npt.NDArray[np.float64],
+    positions: Sequence[int],
+    values: npt.NDArray[Any],
+    rows: Sequence[int] | None = None,
 ) -> None:
     """Add ``values[k]`` to row ``positions[k]`` of ``target``, in order (``np.add.at``).
 
+    With ``rows``, ``values[rows[k]]`` instead: the compiled loop reads those rows of a
+    table where they are, where ``values[rows]`` would copy them first.
+
     >>> target = np.zeros((2, 2))
     >>> add_rows(target, [1, 1], np.ones((2, 2)))
+    >>> add_rows(target, [0], np.arange(4.0).reshape(2, 2), rows=[1])
     >>> target.tolist()
-    [[0.0, 0.0], [2.0, 2.0]]
+    [[2.0, 3.0], [2.0, 2.0]]
     """
     fast = module()
     if fast is None or not target.flags.c_contiguous or target.dtype != np.float64:
-        np.add.at(target, positions, values)
+        np.add.at(target, positions, values if rows is None else values[rows])
     else:
         fast.add_rows(
             target,
             np.asarray(positions, dtype=np.intp),
             np.ascontiguousarray(values, dtype=np.float64),
+            None if rows is None else np.asarray(rows, dtype=np.intp),
         )
 
 

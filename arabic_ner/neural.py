@@ -283,7 +283,10 @@ class NeuralTagger:
         hit_features = {name: i for name, i in self.feature_ids.items() if name[:2] == "g="}
         self._hit_rows = {name[2:]: row for row, name in enumerate(hit_features)}
         hit_vectors = self._feature_vectors[list(hit_features.values())].astype(DTYPE)
-        self._hit_gates = hit_vectors @ self._w_inputs[: self._width]  # (hits, 8H)
+        hit_gates = hit_vectors @ self._w_inputs[: self._width]  # (hits, 8H)
+        # Each direction's (hits, 4H), contiguous: a token's matches are added from them
+        # in place (kernels.add_rows with rows), not gathered and sliced by column first.
+        self._hit_gates = [np.ascontiguousarray(half) for half in np.hsplit(hit_gates, 2)]
         # Each direction's recurrent weights (H, 4H), in double for the numpy loops and in
         # single for the compiled ones (the same values: trained in single and halved),
         # and its share of the label scores' weights (H, labels).
@@ -445,8 +448,9 @@ class NeuralTagger:
         np.cumsum(lengths[:-1], out=starts[1:])
         # The input gates are linear in the input: those of each word type are computed
         # once and kept (see _GATE_LIMIT), and those of the list matches a token is in
-        # are added.
-        token_gates = self._token_gates(np.array(ids, dtype=np.intp))
+        # are added. A token reads its type's row where it is kept; only a token with
+        # list matches gets a row of its own (in ``extra``, row -1 - rows[i]).
+        rows, tables = self._token_gates(np.array(ids, dtype=np.intp))
         hit_tokens: list[int] = []
         hit_rows: list[int] = []
         row_of_hit = self._hit_rows.get
@@ -459,25 +463,44 @@ class NeuralTagger:
                         hit_tokens.append(start + position)
                         hit_rows.append(row)
         if hit_tokens:
-            hit_gates = self._hit_gates[hit_rows]
+            own = sorted(set(hit_tokens))  # the tokens that get a row of their own
+            own_row = {token: k for k, token in enumerate(own)}
+            own_rows = [own_row[token] for token in hit_tokens]
+            own_types = rows[own]
+            rows = rows.copy()
+            rows[own] = -1 - np.arange(len(own), dtype=np.intp)
         out: FloatArray = np.zeros((len(ids), len(self.labels)), dtype=DTYPE) + self._out_bias
-        gates_width = 4 * self._hidden
         for direction, (w_hh, single, w_out) in enumerate(self._directions):
-            gates = token_gates[direction]
+            table = tables[direction]
+            extra = None
             if hit_tokens:
-                columns = slice(direction * gates_width, (direction + 1) * gates_width)
-                kernels.add_rows(gates, hit_tokens, hit_gates[:, columns])
+                extra = table[own_types]  # a copy, added to in the order of the matches
+                kernels.add_rows(extra, own_rows, self._hit_gates[direction], hit_rows)
             backward = direction == 1
-            out += self._run(gates, w_hh, starts, lengths, backward=backward, single=single) @ w_out
+            found = self._run(
+                table,
+                w_hh,
+                starts,
+                lengths,
+                backward=backward,
+                single=single,
+                rows=rows,
+                extra=extra,
+            )
+            out += found @ w_out
         return out
 
-    def _token_gates(self, ids: npt.NDArray[np.intp]) -> list[npt.NDArray[np.float64]]:
-        """Each direction's (tokens, 4H) input gates of the word types ``ids``.
+    def _token_gates(
+        self, ids: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.intp], list[npt.NDArray[np.float64]]]:
+        """Where each of the word types ``ids`` finds its input gates: (rows, tables).
 
-        The gates of types not kept are computed (two products for all of them) and
-        kept; when they do not fit, the kept ones are dropped first. A group of sentences
-        has fewer types than ``_GATE_LIMIT`` unless its sentences are very long (only a
-        caller of :meth:`scores` can make one): then its gates are not kept.
+        Token ``i``'s gates are row ``rows[i]`` of ``tables[d]`` for direction ``d``, each
+        table (types, 4H). The gates of types not kept are computed (two products for all
+        of them) and kept; when they do not fit, the kept ones are dropped first. A group
+        of sentences has fewer types than ``_GATE_LIMIT`` unless its sentences are very
+        long (only a caller of :meth:`scores` can make one): then its gates are not kept,
+        and the tables are its own.
         """
         rows = self._gate_rows[ids]
         if len(rows) and rows.min() < 0:
@@ -493,15 +516,15 @@ class NeuralTagger:
                 type_gates += type_vectors @ self._w_vectors
             halves = np.hsplit(type_gates, 2)  # the forward gates, then the backward ones
             if len(new) > room:
-                inverse = np.searchsorted(new, ids)
-                return [half[inverse].astype(np.float64, copy=False) for half in halves]
+                inverse = np.searchsorted(new, ids).astype(np.intp)
+                return inverse, [np.ascontiguousarray(half, dtype=np.float64) for half in halves]
             first = self._gates_used
             for gates, half in zip(self._gates, halves, strict=True):
                 gates[first : first + len(new)] = half
             self._gate_rows[new] = np.arange(first, first + len(new))
             self._gates_used = first + len(new)
             rows = self._gate_rows[ids]
-        return [gates[rows] for gates in self._gates]  # new arrays, rows in token order
+        return rows, self._gates
 
     def _run(
         self,
@@ -512,6 +535,8 @@ class NeuralTagger:
         *,
         backward: bool,
         single: FloatArray | None = None,
+        rows: npt.NDArray[np.intp] | None = None,
+        extra: FloatArray | None = None,
     ) -> FloatArray:
         """Run an LSTM over the (tokens, 4H) input gates of sentences laid end to end.
 
@@ -519,16 +544,24 @@ class NeuralTagger:
         ``t`` are the first ``active``; the backward LSTM reads them from their last token.
         The gates come in the order input, forget, output, cell, the first three halved
         (see ``__init__``). ``single`` is ``w_hh`` in float32 for the compiled loops, made
-        from ``w_hh`` when not given.
+        from ``w_hh`` when not given. With ``rows``, token ``i``'s gates are row
+        ``rows[i]`` of ``gates``, or row ``-1 - rows[i]`` of ``extra`` where it is negative.
         """
         hidden = self._hidden
         fast = kernels.module()
         if fast is not None:  # the same steps in C, a sentence at a time
             if single is None:
                 single = kernels.aligned(w_hh.astype(np.float32))
-            outputs = np.empty((len(gates), hidden), dtype=DTYPE)
-            fast.lstm(gates, single, starts, lengths, backward, outputs)
+            outputs = np.empty((len(gates) if rows is None else len(rows), hidden), dtype=DTYPE)
+            fast.lstm(gates, single, starts, lengths, backward, outputs, rows, extra)
             return outputs
+        if rows is not None:  # a row per token, as the loop below reads them
+            kept = rows >= 0
+            token_gates = np.empty((len(rows), gates.shape[1]), dtype=gates.dtype)
+            token_gates[kept] = gates[rows[kept]]
+            if extra is not None:
+                token_gates[~kept] = extra[-1 - rows[~kept]]
+            gates = token_gates
         size = len(lengths)
         h = np.zeros((size, hidden), dtype=DTYPE)
         c = np.zeros((size, hidden), dtype=DTYPE)

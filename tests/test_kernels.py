@@ -137,6 +137,55 @@ def test_lstm_product_loops_give_the_same_bits(hidden: int, backward: bool) -> N
 
 
 @needs_compiled
+@pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
+def test_lstm_reads_gates_in_place_as_a_row_per_token(backward: bool) -> None:
+    # The tagger keeps each word type's gates once: a token reads its type's row (rows[i]
+    # >= 0) or, when list matches add to its gates, a row of its own in extra (row
+    # -1 - rows[i]). The outputs are those of the gates copied to a row per token, bit
+    # for bit; numpy's loops, given the same rows, agree within the usual tolerance.
+    from arabic_ner import _kernels
+
+    rng = np.random.default_rng(8)
+    hidden = 16
+    w_hh = kernels.aligned(rng.normal(0, 0.5, (hidden, 4 * hidden)).astype(np.float32))
+    table = rng.normal(0, 1, (7, 4 * hidden))
+    extra = rng.normal(0, 1, (3, 4 * hidden))
+    rows = np.array([0, 3, -1, 3, 6, -3, 0, 1, -2, 2], dtype=np.intp)
+    lengths = np.array([4, 3, 2, 1], dtype=np.intp)
+    starts = np.array([0, 4, 7, 9], dtype=np.intp)
+    gathered = np.array([table[r] if r >= 0 else extra[-1 - r] for r in rows])
+    copied, in_place = np.empty((10, hidden)), np.empty((10, hidden))
+    _kernels.lstm(gathered, w_hh, starts, lengths, backward, copied)
+    _kernels.lstm(table, w_hh, starts, lengths, backward, in_place, rows, extra)
+    assert copied.tobytes() == in_place.tobytes()
+    runner = NeuralTagger.__new__(NeuralTagger)
+    runner._hidden = hidden
+    with kernels.use_compiled(False):
+        slow = runner._run(
+            table,
+            w_hh.astype(np.float64),
+            starts,
+            lengths,
+            backward=backward,
+            rows=rows,
+            extra=extra,
+        )
+    np.testing.assert_allclose(in_place, slow, rtol=0, atol=LSTM_TOLERANCE)
+    for bad in ([7], [-4]):
+        with pytest.raises(ValueError, match="outside the gates"):
+            _kernels.lstm(
+                table,
+                w_hh,
+                np.zeros(1, np.intp),
+                np.ones(1, np.intp),
+                backward,
+                np.empty((1, hidden)),
+                np.array(bad, dtype=np.intp),
+                extra,
+            )
+
+
+@needs_compiled
 def test_lstm_reads_weights_at_any_address_alike() -> None:
     # The kernel copies weights that do not start on a cache line; the shipped tagger keeps
     # them aligned (kernels.aligned) so that it need not.
@@ -297,6 +346,24 @@ def test_add_rows_adds_in_order_like_numpy() -> None:
     if kernels.compiled():
         with pytest.raises(ValueError, match="outside"):
             kernels.add_rows(target, [6], values[:1])
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_add_rows_reads_rows_of_a_table_as_gathered_ones(compiled: bool) -> None:
+    # The BiLSTM adds each token's list matches from a table of a dozen rows, in place.
+    rng = np.random.default_rng(6)
+    table = rng.normal(size=(5, 9))
+    positions = rng.integers(0, 6, 40).tolist()
+    rows = rng.integers(0, 5, 40).tolist()
+    target = rng.normal(size=(6, 9))
+    expected = target.copy()
+    np.add.at(expected, positions, table[rows])
+    with kernels.use_compiled(compiled):
+        kernels.add_rows(target, positions, table, rows)
+    assert np.array_equal(target, expected)
+    if compiled and kernels.compiled():
+        with pytest.raises(ValueError, match="outside the 5 rows of values"):
+            kernels.add_rows(target, [0], table, [5])
 
 
 @needs_compiled
