@@ -18,6 +18,11 @@ texts below, so the feature caches hold their words, as in ``bench/speed.py``), 
 Callgrind dumps its counters each time ``getppid`` is called (``--dump-before=getppid``),
 and the workload calls ``os.getppid()`` between its parts and nowhere else, so each dump
 holds the instructions of one part; this script checks that it got one dump per part.
+With ``--cache-mib N`` callgrind also simulates the caches, the last level of N MiB,
+and the script prints its misses per token for each part: run it with the machine's
+last-level cache and with half of it (what each of two processes has) to see what two
+workers lose to each other (issue 12: ``--cache-mib 32`` and ``--cache-mib 16`` on the
+development machine; slower, and the simulated hierarchy is callgrind's two levels).
 It prints the instructions (callgrind's ``Ir``) of each part and, for the measured
 parts, per token, and the paragraphs' instructions per token in ``nlp.pipe`` as a share
 of those in one call per paragraph (issue 12 asks for tokens/s at least half). Run it
@@ -93,13 +98,20 @@ def workload(args: argparse.Namespace) -> None:
     print(json.dumps({"calls": calls, "tokens": tokens, "entities": entities}))
 
 
+def events(path: Path) -> dict[str, int]:
+    """The totals of one callgrind output file, by event (``Ir``; with the cache
+    simulation also ``DLmr`` and ``DLmw``, the last-level cache's read and write misses)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    names = re.search(r"^events: (.+)$", text, re.MULTILINE)
+    match = re.search(r"^(?:totals|summary): (.+)$", text, re.MULTILINE)
+    if not names or not match:
+        sys.exit(f"no totals in {path}")
+    return dict(zip(names.group(1).split(), map(int, match.group(1).split()), strict=False))
+
+
 def instructions(path: Path) -> int:
     """The total ``Ir`` of one callgrind output file."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    match = re.search(r"^(?:totals|summary): (\d+)", text, re.MULTILINE)
-    if not match:
-        sys.exit(f"no totals in {path}")
-    return int(match.group(1))
+    return events(path)["Ir"]
 
 
 def main() -> None:
@@ -109,6 +121,12 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="CoNLL file of sentences")
     parser.add_argument("--model", help="model folder (default: the shipped model)")
     parser.add_argument("--backend", default="crf", help="tagger: crf or crf-only")
+    parser.add_argument(
+        "--cache-mib",
+        type=int,
+        help="also simulate the caches, the last level this many MiB (e.g. 32, and 16: "
+        "the half each of two processes has), and print its misses per token",
+    )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
@@ -133,6 +151,11 @@ def main() -> None:
             valgrind,
             "--tool=callgrind",
             "--dump-before=getppid",
+            *(
+                ["--cache-sim=yes", f"--LL={args.cache_mib * 2**20},16,64"]
+                if args.cache_mib
+                else []
+            ),
             f"--callgrind-out-file={out}",
             sys.executable,
             str(Path(__file__).resolve()),
@@ -147,6 +170,7 @@ def main() -> None:
         if len(dumps) != len(PARTS):
             sys.exit(f"expected {len(PARTS)} dumps, one per part, got {len(dumps)}")
         counts = [instructions(p) for p in dumps]
+        misses = [(e.get("DLmr", 0), e.get("DLmw", 0)) for e in map(events, dumps)]
     result = json.loads(done.stdout.strip().splitlines()[-1])
 
     print(f"callgrind, backend {args.backend!r}: {seconds:.0f} s under valgrind")
@@ -159,6 +183,14 @@ def main() -> None:
             f"{count / tokens:,.0f} instructions/token"
         )
     print(f"per paragraph / nlp.pipe, instructions per token: {counts[2] / counts[3]:.2f}")
+    if args.cache_mib:
+        for part, (reads, writes), tokens in zip(
+            PARTS[1:4], misses[1:4], result["tokens"], strict=True
+        ):
+            print(
+                f"{part}, last-level cache of {args.cache_mib} MiB: {reads:,} read and "
+                f"{writes:,} write misses, {(reads + writes) / tokens:.2f} per token"
+            )
     entities = result["entities"]
     for part, count in zip(PARTS[4:], counts[4:], strict=True):
         print(f"{part}: {count:,} instructions, {count / entities:,.0f} per entity ({entities:,})")
