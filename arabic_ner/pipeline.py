@@ -28,7 +28,7 @@ import os
 import sys
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -377,7 +377,11 @@ class Pipeline:
             )
         if n_process == -1:
             n_process = os.cpu_count() or 1
-        batches = _checked_batches(texts, batch_size, as_tuples)
+        # Where the number of texts is known (a list), the last n_process batches' worth
+        # goes out in quarter batches, so that the workers finish at about the same time
+        # instead of one tagging a whole last batch while the others wait.
+        tail = batch_size * n_process if n_process > 1 and isinstance(texts, Sized) else 0
+        batches = _checked_batches(texts, batch_size, as_tuples, tail=tail)
         if n_process == 1:
             for chunk, contexts in batches:
                 yield from _emit(self._many(chunk), contexts, as_tuples)
@@ -467,12 +471,27 @@ def _check_count(name: str, value: object, *, minimum: int) -> None:
 
 
 def _checked_batches(
-    texts: Iterable[Any], batch_size: int, as_tuples: bool
+    texts: Iterable[Any], batch_size: int, as_tuples: bool, *, tail: int = 0
 ) -> Iterator[tuple[list[str], list[Any]]]:
-    """Read ``texts`` lazily in batches of (texts, contexts), checking every item."""
+    """Read ``texts`` lazily in batches of (texts, contexts), checking every item.
+
+    With ``tail``, the last ``tail`` of ``len(texts)`` texts come in batches of a quarter
+    of ``batch_size``.
+
+    >>> [len(chunk) for chunk, _ in _checked_batches(["t"] * 10, 4, False, tail=4)]
+    [4, 2, 1, 1, 1, 1]
+    """
     stream = iter(texts)
     position = 0
-    while batch := list(islice(stream, batch_size)):
+    short_from = len(texts) - tail if tail and isinstance(texts, Sized) else None
+    quarter = max(1, -(-batch_size // 4))
+    while True:
+        size = batch_size
+        if short_from is not None:
+            size = quarter if position >= short_from else min(batch_size, short_from - position)
+        batch = list(islice(stream, size))
+        if not batch:
+            break
         chunk: list[str] = []
         contexts: list[Any] = []
         for item in batch:
