@@ -354,7 +354,8 @@ class Pipeline:
         tags in that many worker processes (``-1``: one per CPU): forked with the model
         already loaded on Linux when no other thread runs, else spawned, each loading it
         once. At most ``2 * n_process`` batches of ``batch_size`` texts are in flight, so
-        the input is never read far ahead.
+        the input is never read far ahead; of a list, the last ``n_process`` batches'
+        worth goes out in quarter batches, so that the workers finish together.
 
         >>> nlp = load()
         >>> [[e.text for e in ents] for ents in nlp.pipe(["زار بيروت", "وصل الى دمشق"])]
