@@ -381,7 +381,7 @@ class Pipeline:
         # Where the number of texts is known (a list), the last n_process batches' worth
         # goes out in quarter batches, so that the workers finish at about the same time
         # instead of one tagging a whole last batch while the others wait.
-        tail = batch_size * n_process if n_process > 1 and isinstance(texts, Sized) else 0
+        tail = batch_size * n_process if n_process > 1 else 0
         batches = _checked_batches(texts, batch_size, as_tuples, tail=tail)
         if n_process == 1:
             for chunk, contexts in batches:
@@ -476,8 +476,8 @@ def _checked_batches(
 ) -> Iterator[tuple[list[str], list[Any]]]:
     """Read ``texts`` lazily in batches of (texts, contexts), checking every item.
 
-    With ``tail``, the last ``tail`` of ``len(texts)`` texts come in batches of a quarter
-    of ``batch_size``.
+    With ``tail``, where ``texts`` has a length, its last ``tail`` texts come in batches
+    of a quarter of ``batch_size``; a stream of unknown length is read as without it.
 
     >>> [len(chunk) for chunk, _ in _checked_batches(["t"] * 10, 4, False, tail=4)]
     [4, 2, 1, 1, 1, 1]

@@ -109,11 +109,6 @@ def events(path: Path) -> dict[str, int]:
     return dict(zip(names.group(1).split(), map(int, match.group(1).split()), strict=False))
 
 
-def instructions(path: Path) -> int:
-    """The total ``Ir`` of one callgrind output file."""
-    return events(path)["Ir"]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--sentences", type=int, default=200, help="nlp(sentence) calls")
@@ -169,8 +164,9 @@ def main() -> None:
         dumps = sorted(Path(folder).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
         if len(dumps) != len(PARTS):
             sys.exit(f"expected {len(PARTS)} dumps, one per part, got {len(dumps)}")
-        counts = [instructions(p) for p in dumps]
-        misses = [(e.get("DLmr", 0), e.get("DLmw", 0)) for e in map(events, dumps)]
+        totals = [events(p) for p in dumps]
+    counts = [total["Ir"] for total in totals]
+    misses = [(total.get("DLmr", 0), total.get("DLmw", 0)) for total in totals]
     result = json.loads(done.stdout.strip().splitlines()[-1])
 
     print(f"callgrind, backend {args.backend!r}: {seconds:.0f} s under valgrind")
