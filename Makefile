@@ -41,8 +41,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The compiled loops (setup.py, arabic_ner/_kernels.pyx) are rebuilt when their source changes.
-KERNELS := setup.py arabic_ner/_kernels.pyx
+# The compiled parts (setup.py: arabic_ner/_kernels.pyx, arabic_ner/_slots.c) are rebuilt when their source changes.
+KERNELS := setup.py arabic_ner/_kernels.pyx arabic_ner/_lstm.h arabic_ner/_slots.c
 
 $(VENV)/.installed: pyproject.toml $(KERNELS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
@@ -208,7 +208,7 @@ charmap:
 
 clean:
 	rm -rf $(VENV) $(TRAIN_VENV) $(BACKENDS_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache \
-		arabic_ner/_kernels.c arabic_ner/_kernels.*.so
+		arabic_ner/_kernels.c arabic_ner/_kernels.*.so arabic_ner/_slots.*.so
 
 ## aliases: copy the alias table into the package
 aliases:

@@ -1,7 +1,10 @@
-"""The compiled loops (arabic_ner/_kernels.pyx); everything else is in pyproject.toml.
+"""The compiled parts; everything else is in pyproject.toml.
 
-The extension is optional: where it cannot be built (no C compiler), pip installs the
-package without it and the same loops run in numpy (arabic_ner/kernels.py says which).
+arabic_ner/_kernels.pyx holds the tagger's loops, arabic_ner/_slots.c rebuilds entities
+from their fields (what pipe(n_process) does with each one its workers send back). Both
+are optional: where they cannot be built (no C compiler), pip installs the package without
+them, the same loops run in numpy (arabic_ner/kernels.py says which) and entities are
+rebuilt in Python (arabic_ner/entities.py), with the same results.
 """
 
 from setuptools import Extension, setup
@@ -16,6 +19,14 @@ setup(
             depends=["arabic_ner/_lstm.h"],
             extra_compile_args=["-O3", "-ffp-contract=off"],
             optional=True,
-        )
+        ),
+        # Entities rebuilt from their fields in C (entities.py says why); plain C, since it
+        # reaches CPython's member descriptors.
+        Extension(
+            "arabic_ner._slots",
+            ["arabic_ner/_slots.c"],
+            extra_compile_args=["-O2"],
+            optional=True,
+        ),
     ]
 )

@@ -8,12 +8,16 @@ caller's original string, so ``text[e.start:e.end] == e.text`` holds by construc
 
 from __future__ import annotations
 
+import copyreg
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from types import ModuleType
 from typing import Any
 
 from arabic_ner.clitics import Lexicon, split_proclitic
+from arabic_ner.kernels import ENV_VARIABLE
 from arabic_ner.normalize import Normalized
 from arabic_ner.scoring import chunks
 from arabic_ner.tokenize import Token, TokenKind
@@ -211,6 +215,7 @@ class Entity:
 # __reduce__, a batch of the sample article's entities (a fifth with a Value) took 12,267
 # instructions per entity to load instead of 22,430, and 7,631 to dump instead of 11,395
 # (callgrind, 2026-12-06): CPU that pipe(n_process)'s parent takes from its workers.
+# Where the package was built with a C compiler, the same is done in C (below).
 # Pickles name these two functions: keep their names and arguments.
 _new = object.__new__
 (
@@ -283,6 +288,28 @@ def _value(
     _set_minute(made, minute)
     _set_calendar(made, calendar)
     return made
+
+
+# The same rebuild in C where setup.py compiled it (arabic_ner/_slots.c): _entity and
+# _value become objects that allocate the instance and fill its slots, and copyreg takes
+# entities and values apart in C instead of calling __reduce__. Per entity of the sample
+# article, loading took 12,563 instructions in Python and 4,003 in C, dumping 8,476 and
+# 5,842 (bench/callgrind.py, 2026-12-06); the parent of a two-worker pipe over 192
+# articles ran 146.0 million instructions in Python, 53.4 in C. Pickles name
+# arabic_ner.entities._entity either way, so one made with the C rebuild loads without it
+# and the other way round. ARABIC_NER_NO_KERNELS=1 (kernels.py) keeps the Python rebuild.
+_python_entity, _python_value = _entity, _value
+_slots: ModuleType | None
+try:
+    from arabic_ner import _slots
+except ImportError:  # built without a C compiler: the Python rebuild above
+    _slots = None
+if _slots is not None and os.environ.get(ENV_VARIABLE, "") in ("", "0"):
+    _entity_slots = _slots.Slots(Entity, __name__, "_entity")
+    _value_slots = _slots.Slots(Value, __name__, "_value")
+    copyreg.pickle(Entity, _entity_slots.parts)
+    copyreg.pickle(Value, _value_slots.parts)
+    _entity, _value = _entity_slots, _value_slots
 
 
 def trim_labels(labels: Sequence[str], outside: Callable[[int], bool]) -> list[str]:

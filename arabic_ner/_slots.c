@@ -1,0 +1,278 @@
+/* Building and taking apart instances of a frozen slots dataclass in C (entities.py).
+
+pipe(n_process) sends every entity back from its worker pickled, and the parent rebuilds
+each one: in Python that is object.__new__ and nine calls of the slots' setters, 12,500
+instructions an entity with the unpickling around it (callgrind, 2026-12-06), almost all
+of the parent's CPU in a two-worker run, CPU the two workers on two cores lack. A
+`Slots` object does the same in C: it allocates the instance and stores each argument in
+its slot, as the setters would, and it takes an instance apart into the arguments that
+rebuild it (the `__reduce__` pickle calls).
+
+Only what the setters do is done: the class is checked once, when the `Slots` object is
+made (a plain class whose own `__slots__`, and nothing else, hold its state: no base but
+object, no `__dict__`, every slot an object member that may be set), and its instances
+are then filled in slot order. Why C and not Cython: reaching a member descriptor's
+offset needs CPython's structs, which Cython would only pass through.
+*/
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#define MAX_SLOTS 16
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyTypeObject *cls;
+    PyObject *module; /* where the pickle finds this object: module and name */
+    PyObject *name;
+    Py_ssize_t count;
+    Py_ssize_t offsets[MAX_SLOTS];
+} Slots;
+
+static PyObject *
+slots_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Slots *self = (Slots *)callable;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0) {
+        PyErr_Format(PyExc_TypeError, "%U() takes no keyword arguments", self->name);
+        return NULL;
+    }
+    if (n != self->count) {
+        PyErr_Format(PyExc_TypeError, "%U() takes %zd arguments (%zd given)", self->name,
+                     self->count, n);
+        return NULL;
+    }
+    PyObject *made = self->cls->tp_alloc(self->cls, 0);
+    if (made == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_INCREF(args[i]);
+        *(PyObject **)((char *)made + self->offsets[i]) = args[i];
+    }
+    return made;
+}
+
+/* slots.parts(instance) -> (slots, (field, ...)): what __reduce__ returns. */
+static PyObject *
+slots_parts(Slots *self, PyObject *instance)
+{
+    if (Py_TYPE(instance) != self->cls) {
+        PyErr_Format(PyExc_TypeError, "%U.parts() takes a %s, not a %s", self->name,
+                     self->cls->tp_name, Py_TYPE(instance)->tp_name);
+        return NULL;
+    }
+    PyObject *fields = PyTuple_New(self->count);
+    if (fields == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < self->count; i++) {
+        PyObject *value = *(PyObject **)((char *)instance + self->offsets[i]);
+        if (value == NULL) {
+            Py_DECREF(fields);
+            PyErr_Format(PyExc_AttributeError, "a %s with a slot not set", self->cls->tp_name);
+            return NULL;
+        }
+        Py_INCREF(value);
+        PyTuple_SET_ITEM(fields, i, value);
+    }
+    PyObject *out = PyTuple_Pack(2, (PyObject *)self, fields);
+    Py_DECREF(fields);
+    return out;
+}
+
+/* Pickled by name, as a function is: module.name must be this object. */
+static PyObject *
+slots_reduce(Slots *self, PyObject *Py_UNUSED(ignored))
+{
+    Py_INCREF(self->name);
+    return self->name;
+}
+
+static int
+check_class(PyTypeObject *cls, PyObject *names, Py_ssize_t *offsets)
+{
+    if (cls->tp_base != &PyBaseObject_Type || cls->tp_dictoffset != 0
+        || cls->tp_alloc != PyType_GenericAlloc) {
+        PyErr_Format(PyExc_TypeError,
+                     "Slots needs a class whose own __slots__ hold all its state, with no "
+                     "base but object and no __dict__; %s is not one",
+                     cls->tp_name);
+        return -1;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(names);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        PyObject *descr = PyDict_GetItemWithError(cls->tp_dict, name);
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)
+            || PyDescr_TYPE(descr) != cls) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_TypeError, "%s.%S is not a slot", cls->tp_name, name);
+            }
+            return -1;
+        }
+        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+        if (member->type != T_OBJECT_EX || (member->flags & READONLY)) {
+            PyErr_Format(PyExc_TypeError, "%s.%S is not a slot that may be set",
+                         cls->tp_name, name);
+            return -1;
+        }
+        offsets[i] = member->offset;
+    }
+    /* Every slot of the instance is named: nothing is left unset. */
+    if ((Py_ssize_t)PyBaseObject_Type.tp_basicsize + count * (Py_ssize_t)sizeof(PyObject *)
+        != cls->tp_basicsize - (cls->tp_weaklistoffset ? (Py_ssize_t)sizeof(PyObject *) : 0)) {
+        PyErr_Format(PyExc_TypeError, "%s has state outside its __slots__", cls->tp_name);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+slots_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"cls", "module", "name", NULL};
+    PyObject *cls, *module, *name;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!UU:Slots", keywords, &PyType_Type, &cls,
+                                     &module, &name)) {
+        return NULL;
+    }
+    /* The class's own __slots__, not one it inherits. */
+    PyObject *names = PyDict_GetItemString(((PyTypeObject *)cls)->tp_dict, "__slots__");
+    if (names == NULL || !PyTuple_Check(names) || PyTuple_GET_SIZE(names) > MAX_SLOTS) {
+        PyErr_Format(PyExc_TypeError,
+                     "Slots needs a class with __slots__, a tuple of at most %d names; %s has "
+                     "none",
+                     MAX_SLOTS, ((PyTypeObject *)cls)->tp_name);
+        return NULL;
+    }
+    Py_INCREF(names);
+    Slots *self = (Slots *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_DECREF(names);
+        return NULL;
+    }
+    if (check_class((PyTypeObject *)cls, names, self->offsets) < 0) {
+        Py_DECREF(names);
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->count = PyTuple_GET_SIZE(names);
+    Py_DECREF(names);
+    self->vectorcall = slots_vectorcall;
+    Py_INCREF(cls);
+    self->cls = (PyTypeObject *)cls;
+    Py_INCREF(module);
+    self->module = module;
+    Py_INCREF(name);
+    self->name = name;
+    return (PyObject *)self;
+}
+
+static int
+slots_traverse(Slots *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->cls);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int
+slots_clear(Slots *self)
+{
+    Py_CLEAR(self->cls);
+    Py_CLEAR(self->module);
+    Py_CLEAR(self->name);
+    return 0;
+}
+
+static void
+slots_dealloc(Slots *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    slots_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+slots_repr(Slots *self)
+{
+    return PyUnicode_FromFormat("<%U.%U: %s from its slots>", self->module, self->name,
+                                self->cls->tp_name);
+}
+
+static PyMethodDef slots_methods[] = {
+    {"parts", (PyCFunction)slots_parts, METH_O,
+     "parts(instance) -> (self, fields): the instance taken apart, as __reduce__ returns it."},
+    {"__reduce__", (PyCFunction)slots_reduce, METH_NOARGS, "Pickled by its name."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef slots_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Slots, vectorcall), READONLY, NULL},
+    {"__module__", T_OBJECT, offsetof(Slots, module), READONLY, NULL},
+    {"__name__", T_OBJECT, offsetof(Slots, name), READONLY, NULL},
+    {"__qualname__", T_OBJECT, offsetof(Slots, name), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot slots_type_slots[] = {
+    {Py_tp_doc,
+     "Slots(cls, module, name): builds instances of a slots class from its fields, in C.\n\n"
+     "Calling it with one argument per slot, in __slots__ order, returns an instance with\n"
+     "those values; parts(instance) returns (self, fields) for __reduce__. It is pickled\n"
+     "as the global module.name, which must be this object."},
+    {Py_tp_new, slots_new},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_traverse, slots_traverse},
+    {Py_tp_clear, slots_clear},
+    {Py_tp_dealloc, slots_dealloc},
+    {Py_tp_repr, slots_repr},
+    {Py_tp_methods, slots_methods},
+    {Py_tp_members, slots_members},
+    {0, NULL},
+};
+
+static PyType_Spec slots_spec = {
+    .name = "arabic_ner._slots.Slots",
+    .basicsize = sizeof(Slots),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = slots_type_slots,
+};
+
+static int
+slots_exec(PyObject *module)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, &slots_spec, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    int failed = PyModule_AddObjectRef(module, "Slots", type);
+    Py_DECREF(type);
+    return failed;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, slots_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "arabic_ner._slots",
+    .m_doc = "Instances of a slots dataclass built and taken apart in C (see entities.py).",
+    .m_size = 0,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__slots(void)
+{
+    return PyModuleDef_Init(&module_def);
+}
