@@ -13,7 +13,13 @@ texts below, so the feature caches hold their words, as in ``bench/speed.py``), 
 - one call ``nlp(paragraph)`` per paragraph, the same paragraphs;
 - ``pickle.dumps`` of the entities that ``nlp.pipe`` returned, then ``pickle.loads``:
   what ``nlp.pipe(n_process=N)`` does to send each worker's entities to the parent
-  process (the dump in the worker, the load in the parent, which shares the cores).
+  process (the dump in the worker, the load in the parent, which shares the cores);
+- ``nlp.pipe`` over ``--articles`` (96) copies of the sample article in batches of 16,
+  in one process, then with ``n_process=2``: the instructions of the parent and of the
+  two workers (forked, and counted by callgrind too, each in a file of its own), and by
+  how much their sum exceeds the one process's: what sending texts and entities between
+  processes costs, which the clock cannot tell from two processes slowing each other
+  down (issue 12).
 
 Callgrind dumps its counters each time ``getppid`` is called (``--dump-before=getppid``),
 and the workload calls ``os.getppid()`` between its parts and nowhere else, so each dump
@@ -54,6 +60,8 @@ PARTS = [
     "nlp(paragraph) per paragraph",
     "pickle.dumps of nlp.pipe's entities",
     "pickle.loads of them",
+    "nlp.pipe over articles, one process",
+    "nlp.pipe(n_process=2) over them, the parent",
 ]
 
 
@@ -91,6 +99,12 @@ def workload(args: argparse.Namespace) -> None:
     os.getppid()  # end of the load
     gc.enable()
 
+    articles = [article] * args.articles
+    list(nlp.pipe(articles, batch_size=16))
+    os.getppid()  # end of the one-process pipe over the articles
+    list(nlp.pipe(articles, batch_size=16, n_process=2))
+    os.getppid()  # end of the two-process pipe (the workers' counts are in their own files)
+
     paragraph_tokens = sum(len(tokenize(p)) for p in paragraphs)
     tokens = [sum(len(tokenize(t)) for t in short), paragraph_tokens, paragraph_tokens]
     calls = [len(short), len(paragraphs), len(paragraphs)]
@@ -113,6 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--sentences", type=int, default=200, help="nlp(sentence) calls")
     parser.add_argument("--paragraphs", type=int, default=140, help="paragraphs for nlp.pipe")
+    parser.add_argument(
+        "--articles", type=int, default=96, help="copies of the sample article for n_process=2"
+    )
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="CoNLL file of sentences")
     parser.add_argument("--model", help="model folder (default: the shipped model)")
     parser.add_argument("--backend", default="crf", help="tagger: crf or crf-only")
@@ -141,7 +158,8 @@ def main() -> None:
     }
     inner = [a for a in sys.argv[1:]] + ["--inner"]
     with tempfile.TemporaryDirectory(prefix="callgrind-") as folder:
-        out = Path(folder) / "callgrind.out"
+        # %p: the forked workers of nlp.pipe(n_process=2) write files of their own.
+        out = Path(folder) / "callgrind.out.%p"
         command = [
             valgrind,
             "--tool=callgrind",
@@ -161,10 +179,19 @@ def main() -> None:
         seconds = time.perf_counter() - started
         if done.returncode != 0:
             sys.exit(f"valgrind failed:\n{done.stderr[-4000:]}")
-        dumps = sorted(Path(folder).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
+        # callgrind.out.PID.N: the workload's dumps, one per part; callgrind.out.PID: what
+        # each process ran after its last dump (the workers: all they ran).
+        files = list(Path(folder).glob("callgrind.out.*"))
+        dumps = [p for p in files if p.name.count(".") == 3]
+        dumps.sort(key=lambda p: int(p.suffix[1:]))
         if len(dumps) != len(PARTS):
             sys.exit(f"expected {len(PARTS)} dumps, one per part, got {len(dumps)}")
+        parent = dumps[0].name.split(".")[2]
+        workers = [p for p in files if p.name.count(".") == 2 and p.suffix[1:] != parent]
+        if len(workers) != 2:
+            sys.exit(f"expected the files of 2 workers, got {len(workers)}")
         totals = [events(p) for p in dumps]
+        worker_counts = [events(p)["Ir"] for p in workers]
     counts = [total["Ir"] for total in totals]
     misses = [(total.get("DLmr", 0), total.get("DLmw", 0)) for total in totals]
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -188,8 +215,15 @@ def main() -> None:
                 f"{writes:,} write misses, {(reads + writes) / tokens:.2f} per token"
             )
     entities = result["entities"]
-    for part, count in zip(PARTS[4:], counts[4:], strict=True):
+    for part, count in zip(PARTS[4:6], counts[4:6], strict=True):
         print(f"{part}: {count:,} instructions, {count / entities:,.0f} per entity ({entities:,})")
+    one, parent = counts[6], counts[7]
+    print(f"nlp.pipe over {args.articles} articles, one process: {one:,} instructions")
+    print(
+        f"nlp.pipe(n_process=2) over them: the parent {parent:,} instructions, the workers "
+        f"{' and '.join(f'{n:,}' for n in worker_counts)} (start-up and exit included); "
+        f"together {(parent + sum(worker_counts)) / one - 1:+.1%} against one process"
+    )
 
 
 if __name__ == "__main__":
