@@ -176,7 +176,6 @@ static int
 slots_traverse(Slots *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->cls);
-    Py_VISIT(Py_TYPE(self));
     return 0;
 }
 
@@ -192,11 +191,9 @@ slots_clear(Slots *self)
 static void
 slots_dealloc(Slots *self)
 {
-    PyTypeObject *type = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     slots_clear(self);
-    type->tp_free((PyObject *)self);
-    Py_DECREF(type);
+    Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyObject *
@@ -213,49 +210,43 @@ static PyMethodDef slots_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* An instance's __module__ and __name__ are those pickle looks up, as a function's are. */
 static PyMemberDef slots_members[] = {
-    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Slots, vectorcall), READONLY, NULL},
     {"__module__", T_OBJECT, offsetof(Slots, module), READONLY, NULL},
     {"__name__", T_OBJECT, offsetof(Slots, name), READONLY, NULL},
     {"__qualname__", T_OBJECT, offsetof(Slots, name), READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };
 
-static PyType_Slot slots_type_slots[] = {
-    {Py_tp_doc,
-     "Slots(cls, module, name): builds instances of a slots class from its fields, in C.\n\n"
-     "Calling it with one argument per slot, in __slots__ order, returns an instance with\n"
-     "those values; parts(instance) returns (self, fields) for __reduce__. It is pickled\n"
-     "as the global module.name, which must be this object."},
-    {Py_tp_new, slots_new},
-    {Py_tp_call, PyVectorcall_Call},
-    {Py_tp_traverse, slots_traverse},
-    {Py_tp_clear, slots_clear},
-    {Py_tp_dealloc, slots_dealloc},
-    {Py_tp_repr, slots_repr},
-    {Py_tp_methods, slots_methods},
-    {Py_tp_members, slots_members},
-    {0, NULL},
-};
-
-static PyType_Spec slots_spec = {
-    .name = "arabic_ner._slots.Slots",
-    .basicsize = sizeof(Slots),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL
-             | Py_TPFLAGS_IMMUTABLETYPE,
-    .slots = slots_type_slots,
+/* A static type, as CPython's function type is: a heap type's own __module__ would be
+   shadowed by the instances' member of that name. */
+static PyTypeObject SlotsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "arabic_ner._slots.Slots",
+    .tp_basicsize = sizeof(Slots),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "Slots(cls, module, name): builds instances of a slots class from its fields, in C.\n\n"
+              "Calling it with one argument per slot, in __slots__ order, returns an instance\n"
+              "with those values; parts(instance) returns (self, fields) for __reduce__. It\n"
+              "is pickled as the global module.name, which must be this object.",
+    .tp_new = slots_new,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(Slots, vectorcall),
+    .tp_traverse = (traverseproc)slots_traverse,
+    .tp_clear = (inquiry)slots_clear,
+    .tp_dealloc = (destructor)slots_dealloc,
+    .tp_repr = (reprfunc)slots_repr,
+    .tp_methods = slots_methods,
+    .tp_members = slots_members,
 };
 
 static int
 slots_exec(PyObject *module)
 {
-    PyObject *type = PyType_FromModuleAndSpec(module, &slots_spec, NULL);
-    if (type == NULL) {
+    if (PyType_Ready(&SlotsType) < 0) {
         return -1;
     }
-    int failed = PyModule_AddObjectRef(module, "Slots", type);
-    Py_DECREF(type);
-    return failed;
+    return PyModule_AddObjectRef(module, "Slots", (PyObject *)&SlotsType);
 }
 
 static PyModuleDef_Slot module_slots[] = {

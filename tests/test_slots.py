@@ -79,6 +79,8 @@ def test_the_c_rebuild_is_in_use_and_takes_entities_apart() -> None:
     assert Slots is not None
     assert isinstance(entities._value, Slots) and copyreg.dispatch_table[Entity]
     assert repr(entities._entity) == "<arabic_ner.entities._entity: Entity from its slots>"
+    assert Slots.__module__ == "arabic_ner._slots"
+    assert entities._entity.__module__ == "arabic_ner.entities"
     builder, fields = entities._entity.parts(ENTITY)
     assert builder is entities._entity and fields == _fields(ENTITY)
     assert pickle.loads(pickle.dumps(entities._entity)) is entities._entity
