@@ -355,7 +355,7 @@ class Pipeline:
         already loaded on Linux when no other thread runs, else spawned, each loading it
         once. At most ``2 * n_process`` batches of ``batch_size`` texts are in flight, so
         the input is never read far ahead; of a list, the last ``n_process`` batches'
-        worth goes out in quarter batches, so that the workers finish together.
+        worth goes out in ever smaller batches, so that the workers finish together.
 
         >>> nlp = load()
         >>> [[e.text for e in ents] for ents in nlp.pipe(["زار بيروت", "وصل الى دمشق"])]
@@ -379,8 +379,8 @@ class Pipeline:
         if n_process == -1:
             n_process = os.cpu_count() or 1
         # Where the number of texts is known (a list), the last n_process batches' worth
-        # goes out in quarter batches, so that the workers finish at about the same time
-        # instead of one tagging a whole last batch while the others wait.
+        # goes out in ever smaller batches, so that the workers finish at about the same
+        # time instead of one tagging a whole last batch while the others wait.
         tail = batch_size * n_process if n_process > 1 else 0
         batches = _checked_batches(texts, batch_size, as_tuples, tail=tail)
         if n_process == 1:
@@ -477,19 +477,24 @@ def _checked_batches(
     """Read ``texts`` lazily in batches of (texts, contexts), checking every item.
 
     With ``tail``, where ``texts`` has a length, its last ``tail`` texts come in batches
-    of a quarter of ``batch_size``; a stream of unknown length is read as without it.
+    that shrink with what is left, from a quarter of ``batch_size`` down to one text (as
+    guided self-scheduling does: the last batches, the ones a worker may finish alone,
+    are the shortest); a stream of unknown length is read as without it.
 
-    >>> [len(chunk) for chunk, _ in _checked_batches(["t"] * 10, 4, False, tail=4)]
-    [4, 2, 1, 1, 1, 1]
+    >>> [len(chunk) for chunk, _ in _checked_batches(["t"] * 40, 8, False, tail=16)]
+    [8, 8, 8, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1]
     """
     stream = iter(texts)
     position = 0
-    short_from = len(texts) - tail if tail and isinstance(texts, Sized) else None
-    quarter = max(1, -(-batch_size // 4))
+    total = len(texts) if tail and isinstance(texts, Sized) else None
     while True:
         size = batch_size
-        if short_from is not None:
-            size = quarter if position >= short_from else min(batch_size, short_from - position)
+        if total is not None:
+            left = total - position  # (below 1 if the caller shortened the list meanwhile)
+            if left > tail:
+                size = min(batch_size, left - tail)
+            else:  # in the tail: a quarter batch per n_process batches' worth still left
+                size = max(1, -(-left * batch_size // (4 * tail)))
         batch = list(islice(stream, size))
         if not batch:
             break

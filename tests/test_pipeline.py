@@ -132,6 +132,26 @@ def test_pipe_with_two_processes_equals_one(nlp: Pipeline, sample_text: str) -> 
     assert list(nlp.pipe(texts, batch_size=4, n_process=2)) == list(nlp.pipe(texts))
 
 
+def test_batches_of_a_list_shrink_at_the_end_and_a_stream_is_read_as_it_comes() -> None:
+    from arabic_ner.pipeline import _checked_batches
+
+    texts = [f"t{i}" for i in range(300)]
+    sizes = []
+    for chunk, _ in _checked_batches(texts, 64, False, tail=128):
+        assert chunk == texts[sum(sizes) : sum(sizes) + len(chunk)]
+        sizes.append(len(chunk))
+    assert sum(sizes) == 300 and sizes[:3] == [64, 64, 44] and sizes[3] == 16
+    assert sizes[3:] == sorted(sizes[3:], reverse=True) and sizes[-8:] == [1] * 8
+    stream = [len(c) for c, _ in _checked_batches(iter(texts), 64, False, tail=128)]
+    assert stream == [64, 64, 64, 64, 44]
+    # A list shortened while it is read ends the batches early; nothing raises.
+    shrinking, read = list(texts), []
+    for chunk, _ in _checked_batches(shrinking, 64, False, tail=128):
+        read += chunk
+        del shrinking[-40:]
+    assert read == texts[: len(read)] and 0 < len(read) < 300
+
+
 def test_pipe_names_the_position_of_a_bad_item(nlp: Pipeline) -> None:
     with pytest.raises(TypeError, match=r"texts\[1\] must be a str, got bytes"):
         list(nlp.pipe(["زار بيروت", b"\xd8\xa8"]))
