@@ -1,22 +1,25 @@
 /* Building and taking apart instances of a frozen slots dataclass in C (entities.py).
 
 pipe(n_process) sends every entity back from its worker pickled, and the parent rebuilds
-each one: in Python that is object.__new__ and nine calls of the slots' setters, 12,500
-instructions an entity with the unpickling around it (callgrind, 2026-12-06), almost all
-of the parent's CPU in a two-worker run, CPU the two workers on two cores lack. A
+each one: in Python that is object.__new__ and nine calls of the slots' setters, 12,563
+instructions an entity with the unpickling around it (bench/callgrind.py, 2026-12-06),
+most of the parent's CPU in a two-worker run, CPU the two workers on two cores lack. A
 `Slots` object does the same in C: it allocates the instance and stores each argument in
-its slot, as the setters would, and it takes an instance apart into the arguments that
-rebuild it (the `__reduce__` pickle calls).
+its slot, as the setters would. Its parts(instance) takes an instance apart into the
+arguments that rebuild it; entities.py registers it with copyreg, so that pickle calls it
+in place of the class's __reduce__.
 
 Only what the setters do is done: the class is checked once, when the `Slots` object is
-made (a plain class whose own `__slots__`, and nothing else, hold its state: no base but
-object, no `__dict__`, every slot an object member that may be set), and its instances
-are then filled in slot order. Why C and not Cython: reaching a member descriptor's
-offset needs CPython's structs, which Cython would only pass through.
+made (a class made by Python code whose own `__slots__`, and nothing else, hold its
+state: no base but object, no `__dict__` or `__weakref__`, each name an object member of
+the class naming a slot no other name names), and its instances are then filled in the
+order of `__slots__`. Why C and not Cython: reaching a member descriptor's offset needs
+CPython's structs, which Cython would only pass through.
 */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <string.h>
 #include <structmember.h>
 
 #define MAX_SLOTS 16
@@ -92,19 +95,34 @@ slots_reduce(Slots *self, PyObject *Py_UNUSED(ignored))
     return self->name;
 }
 
+/* The offsets of cls's slots, in the order of its own __slots__ (names), into offsets;
+   -1 with TypeError unless those slots are all of an instance's state: a class made by
+   Python code (not a built-in), no base but object, no __dict__ and no __weakref__, each
+   name an object member of cls itself, and every slot of the instance named once. */
 static int
-check_class(PyTypeObject *cls, PyObject *names, Py_ssize_t *offsets)
+check_class(PyTypeObject *cls, Py_ssize_t *offsets, Py_ssize_t *count)
 {
-    if (cls->tp_base != &PyBaseObject_Type || cls->tp_dictoffset != 0
+    if (!PyType_HasFeature(cls, Py_TPFLAGS_HEAPTYPE) || cls->tp_base != &PyBaseObject_Type
+        || cls->tp_dictoffset != 0 || cls->tp_weaklistoffset != 0
         || cls->tp_alloc != PyType_GenericAlloc) {
         PyErr_Format(PyExc_TypeError,
                      "Slots needs a class whose own __slots__ hold all its state, with no "
-                     "base but object and no __dict__; %s is not one",
+                     "base but object, no __dict__ and no __weakref__; %s is not one",
                      cls->tp_name);
         return -1;
     }
-    Py_ssize_t count = PyTuple_GET_SIZE(names);
-    for (Py_ssize_t i = 0; i < count; i++) {
+    /* Its own __slots__, not one it inherits (a heap type's tp_dict is always set). */
+    PyObject *names = PyDict_GetItemString(cls->tp_dict, "__slots__");
+    if (names == NULL || !PyTuple_Check(names) || PyTuple_GET_SIZE(names) > MAX_SLOTS) {
+        PyErr_Format(PyExc_TypeError,
+                     "Slots needs __slots__ as a tuple of at most %d names; %s has %s",
+                     MAX_SLOTS, cls->tp_name, names == NULL ? "none" : "another");
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(names);
+    Py_ssize_t base = PyBaseObject_Type.tp_basicsize;
+    unsigned int seen = 0; /* bit k: the k-th slot of the instance is named */
+    for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *name = PyTuple_GET_ITEM(names, i);
         PyObject *descr = PyDict_GetItemWithError(cls->tp_dict, name);
         if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)
@@ -115,19 +133,25 @@ check_class(PyTypeObject *cls, PyObject *names, Py_ssize_t *offsets)
             return -1;
         }
         PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
-        if (member->type != T_OBJECT_EX || (member->flags & READONLY)) {
-            PyErr_Format(PyExc_TypeError, "%s.%S is not a slot that may be set",
+        Py_ssize_t k = (member->offset - base) / (Py_ssize_t)sizeof(PyObject *);
+        if (member->type != T_OBJECT_EX || (member->flags & READONLY) || member->offset < base
+            || (member->offset - base) % (Py_ssize_t)sizeof(PyObject *) != 0 || k >= n
+            || (seen & (1u << k))) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s.%S is not a slot of its own that may be set (or names one "
+                         "that another name of __slots__ names too)",
                          cls->tp_name, name);
             return -1;
         }
+        seen |= 1u << k;
         offsets[i] = member->offset;
     }
-    /* Every slot of the instance is named: nothing is left unset. */
-    if ((Py_ssize_t)PyBaseObject_Type.tp_basicsize + count * (Py_ssize_t)sizeof(PyObject *)
-        != cls->tp_basicsize - (cls->tp_weaklistoffset ? (Py_ssize_t)sizeof(PyObject *) : 0)) {
+    /* Each of the n slots is named once, and the instance holds nothing else. */
+    if (base + n * (Py_ssize_t)sizeof(PyObject *) != cls->tp_basicsize) {
         PyErr_Format(PyExc_TypeError, "%s has state outside its __slots__", cls->tp_name);
         return -1;
     }
+    *count = n;
     return 0;
 }
 
@@ -140,28 +164,20 @@ slots_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
                                      &module, &name)) {
         return NULL;
     }
-    /* The class's own __slots__, not one it inherits. */
-    PyObject *names = PyDict_GetItemString(((PyTypeObject *)cls)->tp_dict, "__slots__");
-    if (names == NULL || !PyTuple_Check(names) || PyTuple_GET_SIZE(names) > MAX_SLOTS) {
-        PyErr_Format(PyExc_TypeError,
-                     "Slots needs a class with __slots__, a tuple of at most %d names; %s has "
-                     "none",
-                     MAX_SLOTS, ((PyTypeObject *)cls)->tp_name);
+    if (!PyUnicode_CheckExact(module) || !PyUnicode_CheckExact(name)) {
+        PyErr_SetString(PyExc_TypeError, "Slots needs module and name as plain str");
         return NULL;
     }
-    Py_INCREF(names);
+    Py_ssize_t offsets[MAX_SLOTS], count;
+    if (check_class((PyTypeObject *)cls, offsets, &count) < 0) {
+        return NULL;
+    }
     Slots *self = (Slots *)type->tp_alloc(type, 0);
     if (self == NULL) {
-        Py_DECREF(names);
         return NULL;
     }
-    if (check_class((PyTypeObject *)cls, names, self->offsets) < 0) {
-        Py_DECREF(names);
-        Py_DECREF(self);
-        return NULL;
-    }
-    self->count = PyTuple_GET_SIZE(names);
-    Py_DECREF(names);
+    memcpy(self->offsets, offsets, sizeof(offsets));
+    self->count = count;
     self->vectorcall = slots_vectorcall;
     Py_INCREF(cls);
     self->cls = (PyTypeObject *)cls;
@@ -172,6 +188,8 @@ slots_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     return (PyObject *)self;
 }
 
+/* No tp_clear: module and name are plain strings, and a cycle through cls (a class that
+   keeps its own Slots object) is broken by the class's own clear. */
 static int
 slots_traverse(Slots *self, visitproc visit, void *arg)
 {
@@ -179,20 +197,13 @@ slots_traverse(Slots *self, visitproc visit, void *arg)
     return 0;
 }
 
-static int
-slots_clear(Slots *self)
-{
-    Py_CLEAR(self->cls);
-    Py_CLEAR(self->module);
-    Py_CLEAR(self->name);
-    return 0;
-}
-
 static void
 slots_dealloc(Slots *self)
 {
     PyObject_GC_UnTrack(self);
-    slots_clear(self);
+    Py_XDECREF(self->cls);
+    Py_XDECREF(self->module);
+    Py_XDECREF(self->name);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -233,7 +244,6 @@ static PyTypeObject SlotsType = {
     .tp_call = PyVectorcall_Call,
     .tp_vectorcall_offset = offsetof(Slots, vectorcall),
     .tp_traverse = (traverseproc)slots_traverse,
-    .tp_clear = (inquiry)slots_clear,
     .tp_dealloc = (destructor)slots_dealloc,
     .tp_repr = (reprfunc)slots_repr,
     .tp_methods = slots_methods,

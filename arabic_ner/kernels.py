@@ -38,7 +38,11 @@ __all__ = [
 ]
 
 ENV_VARIABLE = "ARABIC_NER_NO_KERNELS"
-"""Set to 1 to run the numpy loops although the compiled ones are installed."""
+"""Set to 1 to run the numpy loops although the compiled ones are installed.
+
+It also keeps the Python rebuild of pickled entities (``entities.py``) where the C one
+(``_slots.c``) is built; that choice is made once, at import, and :func:`use_compiled`
+does not change it."""
 
 _module: ModuleType | None
 try:
