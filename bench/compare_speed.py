@@ -12,7 +12,8 @@ editable install would hand it this tree's ``arabic_ner._kernels``, so each run'
 ``compiled loops:`` line is checked. ``--baseline`` names them (default: the commits
 in ``bench/BASELINE``: the default before it learned from all the gold, and the last
 commit before the compiled loops); ``--numpy-loops`` adds this tree with its compiled
-loops off, what an install without a C compiler runs. ``make bench`` runs this::
+loops off, what an install without a C compiler runs. With ``--runs 3`` or more it also
+prints each figure's median. ``make bench`` runs this::
 
     .venv/bin/python bench/compare_speed.py --runs 2 --numpy-loops
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import zipfile
@@ -180,6 +182,16 @@ def main() -> None:
             low_cell, high_cell = _number(low), _number(high)
             cells.append(low_cell if low_cell == high_cell else f"{low_cell}-{high_cell}")
         print(f"{figure:<36}" + "".join(f"{cell:>22}" for cell in cells))
+    if args.runs >= 3:
+        # On a noisy machine one slow run widens a range; the median of three or more
+        # alternating runs moves less.
+        print(f"\nmedians of the {args.runs} runs")
+        for figure in FIGURES:
+            medians = [
+                statistics.median([r[figure] for r in results[name] if figure in r] or [0.0])
+                for name in trees
+            ]
+            print(f"{figure:<36}" + "".join(f"{_number(m):>22}" for m in medians))
 
 
 if __name__ == "__main__":
