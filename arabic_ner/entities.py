@@ -9,7 +9,6 @@ caller's original string, so ``text[e.start:e.end] == e.text`` holds by construc
 from __future__ import annotations
 
 import copyreg
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -17,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from arabic_ner.clitics import Lexicon, split_proclitic
-from arabic_ner.kernels import ENV_VARIABLE
+from arabic_ner.kernels import OFF_BY_ENVIRONMENT
 from arabic_ner.normalize import Normalized
 from arabic_ner.scoring import chunks
 from arabic_ner.tokenize import Token, TokenKind
@@ -304,7 +303,7 @@ try:
     from arabic_ner import _slots
 except ImportError:  # built without a C compiler: the Python rebuild above
     _slots = None
-if _slots is not None and os.environ.get(ENV_VARIABLE, "") in ("", "0"):
+if _slots is not None and not OFF_BY_ENVIRONMENT:
     try:
         _entity_slots = _slots.Slots(Entity, __name__, "_entity")
         _value_slots = _slots.Slots(Value, __name__, "_value")

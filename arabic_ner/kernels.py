@@ -29,6 +29,7 @@ import numpy.typing as npt
 __all__ = [
     "CACHE_LINE",
     "ENV_VARIABLE",
+    "OFF_BY_ENVIRONMENT",
     "add_rows",
     "aligned",
     "compiled",
@@ -44,13 +45,16 @@ It also keeps the Python rebuild of pickled entities (``entities.py``) where the
 (``_slots.c``) is built; that choice is made once, at import, and :func:`use_compiled`
 does not change it."""
 
+OFF_BY_ENVIRONMENT = os.environ.get(ENV_VARIABLE, "") not in ("", "0")
+"""Whether :data:`ENV_VARIABLE` switched the compiled parts off when the package loaded."""
+
 _module: ModuleType | None
 try:
     from arabic_ner import _kernels as _module
 except ImportError:  # built without a C compiler: the numpy loops run
     _module = None
 
-_enabled = os.environ.get(ENV_VARIABLE, "") in ("", "0")
+_enabled = not OFF_BY_ENVIRONMENT
 
 
 def module() -> ModuleType | None:
